@@ -1,0 +1,150 @@
+// replay: runs conformance vectors (shared/conformance-vectors.md) on one
+// implementation of the stream reader and prints the results.
+//
+//   replay --backend=core|asio|libevent [FILE ...]
+//
+// With no FILE it reads one vector from standard input and prints its
+// results. With FILEs it prints, for each, {"vector":"FILE"} (FILE as given)
+// and then that vector's results. Every file is read and parsed before
+// anything runs, so unusable input prints no results at all.
+//
+// Exit status: 0 when every vector ran (whatever the results); 2 for unusable
+// input (unreadable file, not JSON, unknown op, ...: each problem on standard
+// error as "replay: FILE: line L (i=L-1), column C: message") or a bad
+// command line (unknown option or backend, a backend not built yet); 1 when
+// standard output cannot be written.
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "conformance/core_replay.h"
+#include "conformance/json.h"
+#include "conformance/parse_error.h"
+#include "conformance/runner.h"
+#include "conformance/vector.h"
+
+namespace sluice::conformance {
+namespace {
+
+constexpr std::string_view kUsage = "usage: replay --backend=core|asio|libevent [FILE ...]\n";
+
+constexpr int kExitOk = 0;
+constexpr int kExitOutputError = 1;
+constexpr int kExitUsage = 2;
+
+struct Input {
+  std::string name;   // as given, or "<stdin>"
+  bool from_stdin = false;
+  Vector vector;
+};
+
+// A fresh backend, or nullptr with a message on stderr.
+std::unique_ptr<ReplayBackend> make_backend(std::string_view name) {
+  if (name == "core") return std::make_unique<CoreReplayBackend>();
+  if (name == "asio" || name == "libevent") {
+    std::cerr << "replay: backend \"" << name << "\" not built yet\n";
+  } else {
+    std::cerr << "replay: unknown backend \"" << name << "\" (expected core, asio or libevent)\n";
+  }
+  return nullptr;
+}
+
+// Reads and parses one vector; false (with a message on stderr) if unusable.
+bool load(Input& input) {
+  std::string text;
+  if (input.from_stdin) {
+    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    if (std::cin.bad()) {
+      std::cerr << "replay: " << input.name << ": read error\n";
+      return false;
+    }
+  } else {
+    std::ifstream file(input.name, std::ios::binary);
+    if (!file) {
+      std::cerr << "replay: " << input.name << ": cannot open: " << std::strerror(errno) << "\n";
+      return false;
+    }
+    std::ostringstream contents;
+    contents << file.rdbuf();
+    if (file.bad()) {
+      std::cerr << "replay: " << input.name << ": read error\n";
+      return false;
+    }
+    text = std::move(contents).str();
+  }
+  Parsed<Vector> vector = parse_vector(text);
+  if (!vector.ok()) {
+    std::cerr << "replay: " << input.name << ": " << vector.error().to_string() << "\n";
+    return false;
+  }
+  input.vector = std::move(*vector);
+  return true;
+}
+
+int run(int argc, char** argv) {
+  std::string backend_name;
+  bool have_backend = false;
+  std::vector<Input> inputs;
+  bool options_done = false;
+  for (int k = 1; k < argc; ++k) {
+    std::string_view arg = argv[k];
+    if (!options_done && arg.starts_with("--")) {
+      if (arg == "--") {
+        options_done = true;
+      } else if (arg == "--help") {
+        std::cout << kUsage;
+        return kExitOk;
+      } else if (arg.starts_with("--backend=")) {
+        backend_name = arg.substr(std::string_view("--backend=").size());
+        have_backend = true;
+      } else if (arg == "--backend" && k + 1 < argc) {
+        backend_name = argv[++k];
+        have_backend = true;
+      } else {
+        std::cerr << "replay: unknown option " << arg << "\n" << kUsage;
+        return kExitUsage;
+      }
+      continue;
+    }
+    inputs.push_back(Input{std::string(arg), false, {}});
+  }
+  if (!have_backend) {
+    std::cerr << "replay: --backend is required\n" << kUsage;
+    return kExitUsage;
+  }
+  // Checked before reading any input, so a bad backend never consumes stdin.
+  if (make_backend(backend_name) == nullptr) return kExitUsage;
+
+  const bool from_stdin = inputs.empty();
+  if (from_stdin) inputs.push_back(Input{"<stdin>", true, {}});
+  bool usable = true;
+  for (Input& input : inputs) usable = load(input) && usable;
+  if (!usable) return kExitUsage;
+
+  for (const Input& input : inputs) {
+    if (!from_stdin) std::cout << "{\"vector\":" << json_quote(input.name) << "}\n";
+    std::unique_ptr<ReplayBackend> backend = make_backend(backend_name);
+    for (const std::string& line : run_vector(input.vector, *backend)) {
+      std::cout << line << "\n";
+    }
+  }
+  std::cout.flush();
+  if (!std::cout) {
+    std::cerr << "replay: error writing standard output\n";
+    return kExitOutputError;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace sluice::conformance
+
+int main(int argc, char** argv) { return sluice::conformance::run(argc, argv); }

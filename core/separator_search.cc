@@ -1,0 +1,107 @@
+#include "core/separator_search.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+
+namespace sluice {
+
+void SeparatorSearch::reset(std::span<const std::string_view> separators) {
+  assert(!separators.empty());
+  std::vector<std::string_view> sorted;
+  std::span<const std::string_view> ordered = separators;
+  if (separators.size() > 1) {
+    sorted.assign(separators.begin(), separators.end());
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](std::string_view a, std::string_view b) { return a.size() < b.size(); });
+    ordered = sorted;
+  }
+  // The same separators as last time (the common case: readline after
+  // readline) keep their tables, so a new search allocates nothing.
+  bool same = ordered.size() == seps_.size();
+  for (std::size_t i = 0; same && i < ordered.size(); ++i) {
+    same = ordered[i] == std::string_view(bytes_).substr(seps_[i].offset, seps_[i].length);
+  }
+  if (same) {
+    restart_at(0);
+    return;
+  }
+  bytes_.clear();
+  failure_.clear();
+  seps_.clear();
+  for (std::string_view s : ordered) {
+    assert(!s.empty());
+    const auto offset = static_cast<std::uint32_t>(bytes_.size());
+    bytes_.append(s);
+    // failure[k] = length of the longest proper border of s[0, k+1).
+    failure_.resize(bytes_.size());
+    std::uint32_t* f = failure_.data() + offset;
+    f[0] = 0;
+    std::uint32_t k = 0;
+    for (std::size_t i = 1; i < s.size(); ++i) {
+      while (k > 0 && s[i] != s[k]) k = f[k - 1];
+      if (s[i] == s[k]) ++k;
+      f[i] = k;
+    }
+    seps_.push_back({offset, static_cast<std::uint32_t>(s.size()), 0});
+  }
+  min_length_ = seps_.front().length;
+  max_length_ = seps_.back().length;
+  scanned_ = 0;
+}
+
+void SeparatorSearch::restart_at(std::size_t pos) {
+  scanned_ = pos;
+  for (Sep& sep : seps_) sep.state = 0;
+}
+
+std::uint32_t SeparatorSearch::step(const Sep& sep, std::uint32_t state, char c) const {
+  const char* p = bytes_.data() + sep.offset;
+  const std::uint32_t* f = failure_.data() + sep.offset;
+  while (state > 0 && c != p[state]) state = f[state - 1];
+  if (c == p[state]) ++state;
+  return state;
+}
+
+std::optional<std::size_t> SeparatorSearch::scan_one(Sep& sep, std::string_view data) const {
+  const char* p = bytes_.data() + sep.offset;
+  const std::size_t len = sep.length;
+  std::size_t pos = scanned_;
+  const std::size_t size = data.size();
+  // Continue a partial match byte by byte until it completes or falls apart.
+  while (sep.state > 0 && pos < size) {
+    sep.state = step(sep, sep.state, data[pos++]);
+    if (sep.state == len) return pos;
+  }
+  if (pos >= size) return std::nullopt;
+  // No partial match at pos: any match starts at or after it.
+  const char* base = data.data();
+  if (len == 1) {
+    const void* hit = std::memchr(base + pos, p[0], size - pos);
+    if (hit != nullptr) return static_cast<const char*>(hit) - base + 1;
+    return std::nullopt;
+  }
+  const void* hit = ::memmem(base + pos, size - pos, p, len);
+  if (hit != nullptr) return static_cast<const char*>(hit) - base + len;
+  // Remember the partial match at the end: it lies in the last len-1 bytes.
+  std::size_t from = std::max(pos, size - std::min(size, len - 1));
+  std::uint32_t state = 0;
+  for (std::size_t i = from; i < size; ++i) state = step(sep, state, data[i]);
+  sep.state = state;
+  return std::nullopt;
+}
+
+std::optional<SeparatorSearch::Match> SeparatorSearch::scan(std::string_view data) {
+  assert(!seps_.empty());
+  if (data.size() <= scanned_) return std::nullopt;
+  std::optional<Match> best;
+  for (Sep& sep : seps_) {
+    std::optional<std::size_t> end = scan_one(sep, data);
+    // Shortest separators come first, so strict < keeps the shortest on ties.
+    if (end && (!best || *end < best->end)) best = Match{*end - sep.length, *end};
+  }
+  if (!best) scanned_ = data.size();
+  return best;
+}
+
+}  // namespace sluice

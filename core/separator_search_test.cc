@@ -1,0 +1,120 @@
+#include "core/separator_search.h"
+
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace sluice {
+namespace {
+
+using Match = SeparatorSearch::Match;
+
+// The obviously-correct answer: for every end position in order, is there a
+// separator ending there? Shortest first on ties.
+std::optional<Match> naive(std::string_view data, std::vector<std::string_view> seps) {
+  std::stable_sort(seps.begin(), seps.end(),
+                   [](std::string_view a, std::string_view b) { return a.size() < b.size(); });
+  for (std::size_t end = 1; end <= data.size(); ++end) {
+    for (std::string_view s : seps) {
+      if (s.size() <= end && data.substr(end - s.size(), s.size()) == s) {
+        return Match{end - s.size(), end};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// Feeds `data` to a fresh search in the given chunk sizes (cycled).
+std::optional<Match> chunked(std::string_view data, std::vector<std::string_view> seps,
+                             const std::vector<std::size_t>& sizes) {
+  SeparatorSearch s;
+  s.reset(std::span<const std::string_view>(seps));
+  std::size_t len = 0;
+  for (std::size_t i = 0; len < data.size(); ++i) {
+    len = std::min(data.size(), len + sizes[i % sizes.size()]);
+    if (auto m = s.scan(data.substr(0, len))) return m;
+  }
+  return std::nullopt;
+}
+
+TEST(SeparatorSearch, FindsSingleByteSeparator) {
+  SeparatorSearch s;
+  s.reset({"\n"});
+  EXPECT_EQ(s.scan("abc"), std::nullopt);
+  EXPECT_EQ(s.scanned(), 3u);
+  EXPECT_EQ(s.scan("abc\nd"), (Match{3, 4}));
+}
+
+TEST(SeparatorSearch, RemembersPartialSeparatorAcrossScans) {
+  SeparatorSearch s;
+  s.reset({"aaa"});
+  EXPECT_EQ(s.scan("QWEaa"), std::nullopt);
+  EXPECT_EQ(s.scan("QWEaaXYaa"), std::nullopt);
+  EXPECT_EQ(s.scan("QWEaaXYaaa"), (Match{7, 10}));
+}
+
+TEST(SeparatorSearch, EarliestEndWinsOverListOrder) {
+  SeparatorSearch s;
+  s.reset({"DEF", "BCDE"});
+  EXPECT_EQ(s.scan("ABCDEFG"), (Match{1, 5}));
+}
+
+TEST(SeparatorSearch, TieOnEndGoesToShortestSeparator) {
+  SeparatorSearch s;
+  s.reset({"\r\n", "\n"});
+  EXPECT_EQ(s.scan("xx\r\nyy"), (Match{3, 4}));
+}
+
+TEST(SeparatorSearch, RestartAtIgnoresEarlierMatches) {
+  SeparatorSearch s;
+  s.reset({"\n"});
+  s.restart_at(2);
+  EXPECT_EQ(s.scan("\n\nab\n"), (Match{4, 5}));
+}
+
+TEST(SeparatorSearch, ResetWithSameSeparatorsStartsOver) {
+  SeparatorSearch s;
+  s.reset({"ab", "c"});
+  EXPECT_EQ(s.scan("xxa"), std::nullopt);
+  s.reset({"c", "ab"});
+  EXPECT_EQ(s.scanned(), 0u);
+  EXPECT_EQ(s.scan("bab"), (Match{1, 3}));
+}
+
+TEST(SeparatorSearch, MatchesNaiveSearchUnderEveryChunking) {
+  std::mt19937 rng(12345);
+  const std::vector<std::vector<std::string_view>> sets = {
+      {"\n"}, {"\r\n"}, {"aaa"}, {"aab"}, {"abab"}, {"\r\n", "\n"}, {"a", "ab", "aab"},
+      {"abc", "bca", "cab"}, {"aaaa", "aa"}, {"abaab", "ba"}};
+  for (const auto& seps : sets) {
+    for (int round = 0; round < 300; ++round) {
+      std::string data(rng() % 40, 'a');
+      for (char& c : data) c = "ab\r\nc"[rng() % 5];
+      const auto want = naive(data, seps);
+      for (std::size_t step = 1; step <= 5; ++step) {
+        EXPECT_EQ(chunked(data, seps, {step}), want) << data;
+      }
+      EXPECT_EQ(chunked(data, seps, {1 + rng() % 7, 1 + rng() % 3, 1 + rng() % 11}), want)
+          << data;
+    }
+  }
+}
+
+TEST(SeparatorSearch, OneByteAtATimeOverLongInputFinishes) {
+  // O(n): a 1 MiB input of near-matches fed byte by byte.
+  std::string data(1 << 20, 'a');
+  data += "aaab";
+  SeparatorSearch s;
+  s.reset({"aaab"});
+  std::optional<Match> m;
+  for (std::size_t len = 1; len <= data.size() && !m; ++len) m = s.scan(std::string_view(data).substr(0, len));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->end, data.size());
+}
+
+}  // namespace
+}  // namespace sluice

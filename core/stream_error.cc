@@ -1,0 +1,111 @@
+#include "core/stream_error.h"
+
+#include <string>
+#include <utility>
+
+namespace sluice {
+namespace {
+
+class StreamErrcCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "sluice.stream"; }
+
+  std::string message(int ev) const override {
+    switch (static_cast<StreamErrc>(ev)) {
+      case StreamErrc::kIncompleteRead:
+        return "incomplete read: EOF before the read completed";
+      case StreamErrc::kLimitOverrun:
+        return "limit overrun: chunk longer than the reader's limit";
+      case StreamErrc::kInvalidArgument:
+        return "invalid argument";
+      case StreamErrc::kConcurrentRead:
+        return "another read is already waiting for incoming data";
+      case StreamErrc::kConnectionError:
+        return "connection error";
+      case StreamErrc::kWriteAfterEof:
+        return "Cannot call write() after write_eof()";
+    }
+    return "unknown sluice.stream error";
+  }
+};
+
+}  // namespace
+
+const std::error_category& stream_errc_category() noexcept {
+  static const StreamErrcCategory category;
+  return category;
+}
+
+std::error_code make_error_code(StreamErrc e) noexcept {
+  return {static_cast<int>(e), stream_errc_category()};
+}
+
+std::string StreamError::message() const {
+  switch (code) {
+    case StreamErrc::kIncompleteRead: {
+      std::string total = expected ? std::to_string(*expected) : "undefined";
+      return std::to_string(partial.size()) + " bytes read on a total of " + total +
+             " expected bytes";
+    }
+    case StreamErrc::kLimitOverrun:
+      return overrun == LimitOverrunKind::kSeparatorFound
+                 ? "Separator is found, but chunk is longer than limit"
+                 : "Separator is not found, and chunk exceed the limit";
+    case StreamErrc::kInvalidArgument:
+      return detail;
+    case StreamErrc::kConcurrentRead:
+      return std::string(detail) +
+             "() called while another coroutine is already waiting for incoming data";
+    case StreamErrc::kConnectionError:
+      return connection_error ? connection_error.message() : "Connection lost";
+    case StreamErrc::kWriteAfterEof:
+      return "Cannot call write() after write_eof()";
+  }
+  return "unknown stream error";
+}
+
+StreamError StreamError::incomplete_read(std::string partial,
+                                         std::optional<std::size_t> expected) {
+  StreamError e;
+  e.code = StreamErrc::kIncompleteRead;
+  e.partial = std::move(partial);
+  e.expected = expected;
+  return e;
+}
+
+StreamError StreamError::limit_overrun(LimitOverrunKind kind, std::size_t consumed) {
+  StreamError e;
+  e.code = StreamErrc::kLimitOverrun;
+  e.overrun = kind;
+  e.consumed = consumed;
+  return e;
+}
+
+StreamError StreamError::invalid_argument(const char* detail) {
+  StreamError e;
+  e.code = StreamErrc::kInvalidArgument;
+  e.detail = detail;
+  return e;
+}
+
+StreamError StreamError::concurrent_read(const char* operation) {
+  StreamError e;
+  e.code = StreamErrc::kConcurrentRead;
+  e.detail = operation;
+  return e;
+}
+
+StreamError StreamError::connection(std::error_code cause) {
+  StreamError e;
+  e.code = StreamErrc::kConnectionError;
+  e.connection_error = cause;
+  return e;
+}
+
+StreamError StreamError::write_after_eof() {
+  StreamError e;
+  e.code = StreamErrc::kWriteAfterEof;
+  return e;
+}
+
+}  // namespace sluice

@@ -1,0 +1,102 @@
+// File: core/stream_error.h
+//
+// StreamError: every failure the sluice core reports, as a value. The core never
+// throws; a read, drain or wait either yields its result or a StreamError that
+// carries every field the matching asyncio exception carries:
+//
+//   asyncio                              StreamErrc            fields
+//   IncompleteReadError(partial, exp)    kIncompleteRead       partial, expected
+//   LimitOverrunError(msg, consumed)     kLimitOverrun         consumed
+//   ValueError from readline's limit     kLimitOverrun         consumed (as readuntil saw it)
+//   ValueError (bad argument)            kInvalidArgument      -
+//   RuntimeError (already waiting)       kConcurrentRead       -
+//   ConnectionResetError & co.           kConnectionError      connection_error
+//   RuntimeError (write after write_eof) kWriteAfterEof        -
+//
+// message() reproduces asyncio's exception text, so logs read the same.
+// Backends translate StreamError into std::error_code (see stream_errc_category())
+// or into exceptions, and must keep partial/expected/consumed reachable.
+
+#ifndef SLUICE_CORE_STREAM_ERROR_H_
+#define SLUICE_CORE_STREAM_ERROR_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <system_error>
+
+namespace sluice {
+
+enum class StreamErrc {
+  // IncompleteReadError: EOF came before the read could complete. `partial`
+  // holds the bytes that were buffered (the buffer is left empty); `expected`
+  // is readexactly's n, or nullopt (asyncio's None) for readuntil.
+  kIncompleteRead = 1,
+  // LimitOverrunError (readuntil) or readline's ValueError: the data before
+  // the separator exceeds the limit. `consumed` is asyncio's value. readuntil
+  // leaves the buffer untouched; readline discards as asyncio does.
+  kLimitOverrun,
+  // ValueError: a bad argument (negative readexactly, empty separator, no
+  // separators, limit <= 0, water marks out of order).
+  kInvalidArgument,
+  // RuntimeError: a read had to wait while another read was already waiting.
+  kConcurrentRead,
+  // The connection failed (reset, aborted, broken pipe, or an error the driver
+  // reported). `connection_error` says which. Sticky on the reader.
+  kConnectionError,
+  // RuntimeError('Cannot call write() after write_eof()').
+  kWriteAfterEof,
+};
+
+// The std::error_code category of StreamErrc ("sluice.stream").
+const std::error_category& stream_errc_category() noexcept;
+std::error_code make_error_code(StreamErrc e) noexcept;
+
+// Which of readuntil's two limit checks fired (asyncio's two messages).
+enum class LimitOverrunKind {
+  kSeparatorFound,     // 'Separator is found, but chunk is longer than limit'
+  kSeparatorNotFound,  // 'Separator is not found, and chunk exceed the limit'
+};
+
+struct StreamError {
+  StreamErrc code = StreamErrc::kInvalidArgument;
+
+  // kIncompleteRead: the bytes read before EOF (asyncio's e.partial).
+  std::string partial;
+  // kIncompleteRead: readexactly's n; nullopt for readuntil (asyncio's None).
+  std::optional<std::size_t> expected;
+  // kLimitOverrun: asyncio's e.consumed.
+  std::size_t consumed = 0;
+  // kLimitOverrun: which check fired.
+  LimitOverrunKind overrun = LimitOverrunKind::kSeparatorNotFound;
+  // kConnectionError: the cause (e.g. std::errc::connection_reset). For the
+  // writer's "Connection lost" after a clean close it is connection_reset too.
+  std::error_code connection_error;
+  // kInvalidArgument and kConcurrentRead: which operation or argument, for
+  // the message (a string literal; never owned).
+  const char* detail = "";
+
+  // asyncio's str(exception), e.g. "18 bytes read on a total of 36 expected
+  // bytes" or "Separator is found, but chunk is longer than limit".
+  std::string message() const;
+
+  static StreamError incomplete_read(std::string partial,
+                                     std::optional<std::size_t> expected);
+  static StreamError limit_overrun(LimitOverrunKind kind, std::size_t consumed);
+  static StreamError invalid_argument(const char* detail);
+  static StreamError concurrent_read(const char* operation);
+  static StreamError connection(std::error_code cause);
+  static StreamError write_after_eof();
+
+  friend bool operator==(const StreamError&, const StreamError&) = default;
+};
+
+}  // namespace sluice
+
+namespace std {
+template <>
+struct is_error_code_enum<sluice::StreamErrc> : true_type {};
+}  // namespace std
+
+#endif  // SLUICE_CORE_STREAM_ERROR_H_

@@ -1,0 +1,307 @@
+#include "core/stream_reader.h"
+
+#include <cassert>
+#include <utility>
+
+namespace sluice {
+namespace {
+
+// asyncio's names for the operations, used in kConcurrentRead messages
+// (readline reports as readuntil, as in CPython).
+const char* operation_name(int kind_index) {
+  static constexpr const char* kNames[] = {"", "read", "read", "readexactly", "readuntil",
+                                           "readuntil"};
+  return kNames[kind_index];
+}
+
+}  // namespace
+
+StreamReader::StreamReader(std::size_t limit) : limit_(limit) { assert(limit > 0); }
+
+Result<StreamReader> StreamReader::create(std::int64_t limit) {
+  if (limit <= 0) return StreamError::invalid_argument("Limit cannot be <= 0");
+  return StreamReader(static_cast<std::size_t>(limit));
+}
+
+// ---- Driver side -----------------------------------------------------------
+
+ReadPoll StreamReader::feed_data(std::string_view data) {
+  if (eof_) {
+    assert(false && "feed_data after feed_eof");
+    bytes_fed_ += data.size();
+    bytes_discarded_ += data.size();
+    return std::nullopt;
+  }
+  if (data.empty()) return std::nullopt;  // asyncio: no wakeup for b''
+  buffer_.append(data);
+  bytes_fed_ += data.size();
+  after_feed();
+  return advance();
+}
+
+std::span<char> StreamReader::prepare(std::size_t n) { return buffer_.prepare(n); }
+
+ReadPoll StreamReader::commit(std::size_t n) {
+  if (eof_) {
+    assert(n == 0 && "commit after feed_eof");
+    buffer_.commit(0);
+    bytes_fed_ += n;
+    bytes_discarded_ += n;
+    return std::nullopt;
+  }
+  buffer_.commit(n);
+  if (n == 0) return std::nullopt;
+  bytes_fed_ += n;
+  after_feed();
+  return advance();
+}
+
+ReadPoll StreamReader::feed_eof() {
+  eof_ = true;
+  return advance();
+}
+
+ReadPoll StreamReader::set_exception(std::error_code cause) {
+  exception_ = StreamError::connection(cause);
+  if (op_.kind == OpKind::kNone) return std::nullopt;
+  // What read(-1) had collected is lost with the error, as in asyncio.
+  bytes_discarded_ += op_.collected.size();
+  op_ = PendingOp{};
+  return ReadResult(*exception_);
+}
+
+void StreamReader::after_feed() {
+  // asyncio checks for pause in feed_data, before the woken reader runs.
+  if (!paused_ && buffer_.size() > 2 * limit_) paused_ = true;
+}
+
+void StreamReader::maybe_resume() {
+  if (paused_ && buffer_.size() <= limit_) paused_ = false;
+}
+
+// ---- User side --------------------------------------------------------------
+
+ReadPoll StreamReader::read(std::int64_t n) {
+  if (exception_) return ReadResult(*exception_);
+  if (n == 0) return ReadResult(std::string());
+  PendingOp op;
+  if (n < 0) {
+    op.kind = OpKind::kReadAll;
+  } else {
+    op.kind = OpKind::kRead;
+    op.n = static_cast<std::size_t>(n);
+  }
+  return start(std::move(op));
+}
+
+ReadPoll StreamReader::readexactly(std::int64_t n) {
+  if (n < 0) return ReadResult(StreamError::invalid_argument("readexactly size can not be less than zero"));
+  if (exception_) return ReadResult(*exception_);
+  if (n == 0) return ReadResult(std::string());
+  PendingOp op;
+  op.kind = OpKind::kReadExactly;
+  op.n = static_cast<std::size_t>(n);
+  return start(std::move(op));
+}
+
+ReadPoll StreamReader::readline() {
+  if (exception_) return ReadResult(*exception_);
+  PendingOp op;
+  op.kind = OpKind::kReadLine;
+  const std::string_view newline[] = {"\n"};
+  return start_readuntil(std::move(op), newline);
+}
+
+ReadPoll StreamReader::readuntil(std::string_view separator) {
+  return readuntil(std::span<const std::string_view>(&separator, 1));
+}
+
+ReadPoll StreamReader::readuntil(std::span<const std::string_view> separators) {
+  if (separators.empty()) {
+    return ReadResult(StreamError::invalid_argument("Separator should contain at least one element"));
+  }
+  for (std::string_view s : separators) {
+    if (s.empty()) {
+      return ReadResult(StreamError::invalid_argument("Separator should be at least one-byte string"));
+    }
+  }
+  if (exception_) return ReadResult(*exception_);
+  PendingOp op;
+  op.kind = OpKind::kReadUntil;
+  return start_readuntil(std::move(op), separators);
+}
+
+ReadPoll StreamReader::start_readuntil(PendingOp op, std::span<const std::string_view> separators) {
+  if (op_.kind == OpKind::kNone) {
+    search_.reset(separators);
+    return start(std::move(op));
+  }
+  // Another read is pending (and may own search_): try this one once with a
+  // scanner of its own. If it would have to wait, that is kConcurrentRead.
+  SeparatorSearch search;
+  search.reset(separators);
+  const std::size_t before = buffer_.size();
+  ReadPoll r = attempt(op, search);
+  if (!r) return ReadResult(StreamError::concurrent_read(operation_name(static_cast<int>(op.kind))));
+  if (buffer_.size() != before) bytes_moved_under_pending_op();
+  return r;
+}
+
+ReadPoll StreamReader::start(PendingOp op) {
+  if (op_.kind == OpKind::kNone) {
+    ReadPoll r = attempt(op, search_);
+    if (r) return r;
+    op_ = std::move(op);
+    paused_ = false;  // asyncio's _wait_for_data resumes before waiting
+    return std::nullopt;
+  }
+  const std::size_t before = buffer_.size();
+  ReadPoll r = attempt(op, search_);
+  if (!r) {
+    // asyncio's read(-1) has already taken what was buffered when it finds
+    // it must wait; those bytes are lost with the RuntimeError.
+    bytes_discarded_ += op.collected.size();
+    return ReadResult(StreamError::concurrent_read(operation_name(static_cast<int>(op.kind))));
+  }
+  if (buffer_.size() != before) bytes_moved_under_pending_op();
+  return r;
+}
+
+void StreamReader::bytes_moved_under_pending_op() {
+  // asyncio's pending readuntil keeps its numeric offset into a buffer that
+  // just lost bytes at the front; it will search from that offset again.
+  if (op_.kind == OpKind::kReadUntil || op_.kind == OpKind::kReadLine) {
+    search_.restart_at(op_.offset);
+  }
+}
+
+void StreamReader::cancel_pending_read() {
+  if (op_.kind == OpKind::kReadAll && !op_.collected.empty()) {
+    // Put the collected bytes back in front (the buffer is empty while a
+    // read(-1) waits), so cancelling loses nothing.
+    assert(buffer_.empty());
+    buffer_.append(op_.collected);
+  }
+  op_ = PendingOp{};
+}
+
+// ---- The operations --------------------------------------------------------
+
+ReadPoll StreamReader::advance() {
+  if (op_.kind == OpKind::kNone) return std::nullopt;
+  ReadPoll r = attempt(op_, search_);
+  if (r) {
+    op_ = PendingOp{};
+    return r;
+  }
+  paused_ = false;  // waiting again: asyncio's _wait_for_data resumes
+  return std::nullopt;
+}
+
+ReadPoll StreamReader::attempt(PendingOp& op, SeparatorSearch& search) {
+  switch (op.kind) {
+    case OpKind::kRead:
+      if (buffer_.empty() && !eof_) return std::nullopt;
+      {
+        std::string data = buffer_.take(std::min(op.n, buffer_.size()));
+        maybe_resume();
+        return ReadResult(std::move(data));
+      }
+    case OpKind::kReadAll:
+      // asyncio reads limit-sized blocks while any are buffered; the net
+      // effect is that everything buffered is collected and reading resumes.
+      if (!buffer_.empty()) {
+        if (op.collected.empty()) {
+          op.collected = buffer_.take(buffer_.size());
+        } else {
+          op.collected.append(buffer_.view());
+          buffer_.clear();
+        }
+      }
+      if (!eof_) return std::nullopt;
+      paused_ = false;
+      return ReadResult(std::move(op.collected));
+    case OpKind::kReadExactly:
+      if (buffer_.size() >= op.n) {
+        std::string data = buffer_.take(op.n);
+        maybe_resume();
+        return ReadResult(std::move(data));
+      }
+      if (!eof_) return std::nullopt;
+      return ReadResult(StreamError::incomplete_read(buffer_.take(buffer_.size()), op.n));
+    case OpKind::kReadUntil:
+      return attempt_readuntil(op, search);
+    case OpKind::kReadLine: {
+      ReadPoll r = attempt_readuntil(op, search);
+      if (!r || r->ok()) return r;
+      return finish_readline(std::move(*r));
+    }
+    case OpKind::kNone:
+      break;
+  }
+  assert(false);
+  return std::nullopt;
+}
+
+ReadPoll StreamReader::attempt_readuntil(PendingOp& op, SeparatorSearch& search) {
+  const std::size_t buflen = buffer_.size();
+  // asyncio scans only when a separator could fit past `offset`.
+  if (buflen >= op.offset && buflen - op.offset >= search.min_length()) {
+    std::optional<SeparatorSearch::Match> match = search.scan(buffer_.view());
+    if (match) {
+      if (match->start > limit_) {
+        return ReadResult(StreamError::limit_overrun(LimitOverrunKind::kSeparatorFound, match->start));
+      }
+      std::string chunk = buffer_.take(match->end);
+      maybe_resume();
+      return ReadResult(std::move(chunk));
+    }
+    const std::size_t max_length = search.max_length();
+    op.offset = buflen + 1 > max_length ? buflen + 1 - max_length : 0;
+    if (op.offset > limit_) {
+      return ReadResult(StreamError::limit_overrun(LimitOverrunKind::kSeparatorNotFound, op.offset));
+    }
+  }
+  if (eof_) {
+    return ReadResult(StreamError::incomplete_read(buffer_.take(buflen), std::nullopt));
+  }
+  return std::nullopt;
+}
+
+ReadResult StreamReader::finish_readline(ReadResult r) {
+  StreamError& e = r.error();
+  if (e.code == StreamErrc::kIncompleteRead) return ReadResult(std::move(e.partial));
+  if (e.code == StreamErrc::kLimitOverrun) {
+    // asyncio: drop the over-long line through its newline if it is there,
+    // else everything buffered; then resume reading.
+    std::string_view data = buffer_.view();
+    if (e.consumed < data.size() && data[e.consumed] == '\n') {
+      discard(e.consumed + 1);
+    } else {
+      discard(data.size());
+    }
+    maybe_resume();
+  }
+  return r;
+}
+
+void StreamReader::discard(std::size_t n) {
+  buffer_.consume(n);
+  bytes_discarded_ += n;
+}
+
+void StreamReader::check_invariants() const {
+#ifndef NDEBUG
+  assert(buffer_.capacity() > 0 || buffer_.empty());
+  // A pending op never survives EOF or an error: either completes it.
+  assert(op_.kind == OpKind::kNone || (!eof_ && !exception_));
+  // read(-1) only waits with nothing buffered.
+  assert(op_.kind != OpKind::kReadAll || buffer_.empty());
+  // A waiting read has resumed reading (only a feed can pause it again, and
+  // the feed's attempt resumes when the read keeps waiting).
+  assert(op_.kind == OpKind::kNone || !paused_);
+  assert(bytes_discarded_ <= bytes_fed_);
+#endif
+}
+
+}  // namespace sluice

@@ -1,0 +1,235 @@
+// File: core/stream_reader.h
+//
+// StreamReader: asyncio's StreamReader as a sans-IO state machine. It buffers
+// the bytes a driver feeds in and answers read(n), readline(), readexactly(n)
+// and readuntil(separator or separators) with asyncio's exact results and
+// errors (CPython 3.13 Lib/asyncio/streams.py; the contract is spelled out in
+// shared/reference/asyncio-streams-spec.md section 1). No I/O, no threads, no
+// clocks, no exceptions, no callbacks.
+//
+// The seam (one rule): every call that can complete a read returns it.
+//
+//   A read either completes at once (the returned ReadPoll holds its
+//   ReadResult) or becomes *the pending read* (an empty ReadPoll). There is at
+//   most one pending read. Whatever later completes it - feed_data, commit,
+//   feed_eof or set_exception - returns its ReadResult, once, to the driver,
+//   which hands it to whoever issued the read (a callback, a coroutine, a
+//   future). The reader has already finished changing its state when it
+//   returns, so the driver may call back into it (including a new read) at
+//   once. The reader never calls out.
+//
+// Example (a driver's read loop and a user's readline):
+//
+//   StreamReader reader;                       // limit 64 KiB
+//   if (ReadPoll r = reader.readline()) use(*r);  // completed at once
+//   ...                                        // else: pending
+//   std::span<char> space = reader.prepare(65536);
+//   ssize_t n = ::recv(fd, space.data(), space.size(), 0);
+//   if (n > 0) { if (ReadPoll r = reader.commit(n)) deliver(std::move(*r)); }
+//   if (n == 0) { if (ReadPoll r = reader.feed_eof()) deliver(std::move(*r)); }
+//   if (reader.reading_paused()) stop_reading_from(fd);
+//
+// Rules kept from asyncio, exactly:
+//   - Order of checks: bad argument, then a held connection error (which wins
+//     over buffered data, for every read including read(0)), then the read.
+//   - read(n): n < 0 reads to EOF (collected in limit-sized steps, so flow
+//     control keeps working); n == 0 returns "" at once; n > 0 returns up to n
+//     bytes as soon as one is buffered ("" at EOF). Not bounded by the limit.
+//   - readexactly(n): n < 0 is kInvalidArgument; EOF first gives
+//     kIncompleteRead{partial = everything buffered, expected = n} and empties
+//     the buffer.
+//   - readuntil: the shortest chunk ending with any separator (earliest end;
+//     on a tie the shortest separator). The separator is included. If the
+//     chunk before the separator is longer than the limit: kLimitOverrun
+//     (kSeparatorFound, consumed = where that separator starts). If no
+//     separator is found and the unscanned offset passes the limit:
+//     kLimitOverrun (kSeparatorNotFound, consumed = asyncio's offset, which
+//     depends on how the bytes arrived). Both leave the buffer untouched. At
+//     EOF: kIncompleteRead{partial = whole buffer, expected = nullopt}, buffer
+//     emptied. A found separator beats EOF; the limit check beats EOF.
+//   - readline: readuntil("\n"); at EOF returns the partial line instead of an
+//     error; on kLimitOverrun discards the over-long line through its newline
+//     (found) or the whole buffer (not found), then reports the error.
+//   - A read that must wait while another read is pending fails with
+//     kConcurrentRead; one that can complete at once completes.
+//   - Flow control: feeding that leaves more than 2*limit bytes buffered
+//     pauses reading; reading down to limit or fewer resumes it, and so does
+//     any read that starts waiting (so readexactly(n > 2*limit) cannot
+//     deadlock). A limit overrun from readuntil does not resume.
+//   - set_exception makes every later read fail with it, even with bytes
+//     buffered; at_eof() is feed_eof()-seen and nothing buffered.
+//
+// Deliberate differences from asyncio (safer, never visible in results):
+//   - cancel_pending_read() of a read(-1) puts the bytes it had collected back
+//     in the buffer; asyncio loses them.
+//   - feed_data after feed_eof is a driver bug: it is asserted in debug builds
+//     and the bytes are dropped (counted in bytes_discarded()).
+//
+// Cost and memory:
+//   - Scanning is incremental: bytes already scanned for the pending
+//     separator(s) are not scanned again when more arrive; feeding a long line
+//     one byte at a time is O(n) in total.
+//   - One contiguous buffer; consuming does not move the remaining bytes
+//     (they move only when appending needs room, amortised O(1) per byte).
+//   - A reader with nothing buffered holds no heap buffer.
+//   - Results are std::string copies of the consumed bytes (one copy); the
+//     driver can fill the buffer in place with prepare()/commit().
+//
+// Threading: none. A StreamReader is used from one thread at a time.
+
+#ifndef SLUICE_CORE_STREAM_READER_H_
+#define SLUICE_CORE_STREAM_READER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "core/byte_buffer.h"
+#include "core/result.h"
+#include "core/separator_search.h"
+#include "core/stream_error.h"
+
+namespace sluice {
+
+// asyncio's _DEFAULT_LIMIT: 64 KiB.
+inline constexpr std::size_t kDefaultLimit = 64 * 1024;
+
+// The outcome of a read: its bytes, or a StreamError.
+using ReadResult = Result<std::string>;
+// A read that completed (holds its ReadResult) or is pending (empty).
+using ReadPoll = std::optional<ReadResult>;
+
+class StreamReader {
+ public:
+  // A reader with the given limit. Precondition: limit > 0 (use create() to
+  // validate untrusted values).
+  explicit StreamReader(std::size_t limit = kDefaultLimit);
+  // kInvalidArgument ("Limit cannot be <= 0") if limit <= 0.
+  static Result<StreamReader> create(std::int64_t limit);
+
+  StreamReader(StreamReader&&) noexcept = default;
+  StreamReader& operator=(StreamReader&&) noexcept = default;
+  StreamReader(const StreamReader&) = delete;
+  StreamReader& operator=(const StreamReader&) = delete;
+
+  std::size_t limit() const { return limit_; }
+
+  // ---- Driver side: what arrived from the peer. --------------------------
+
+  // feed_data: bytes arrived (copied into the buffer). Empty data does
+  // nothing (and completes nothing). Returns the pending read if this
+  // completed it.
+  [[nodiscard]] ReadPoll feed_data(std::string_view data);
+
+  // prepare/commit: fill the buffer in place (zero-copy receive). prepare(n)
+  // returns writable space of at least n bytes at the end of the buffer,
+  // valid until the next call on this reader; commit(k) then feeds the first
+  // k (<= the size prepared) of them, exactly like feed_data. commit(0)
+  // releases an unused reservation.
+  std::span<char> prepare(std::size_t n);
+  [[nodiscard]] ReadPoll commit(std::size_t n);
+
+  // feed_eof: the peer shut down its write side. Idempotent.
+  [[nodiscard]] ReadPoll feed_eof();
+
+  // set_exception: the connection failed. Sticky: the pending read and every
+  // later read fail with kConnectionError{cause}. Buffered bytes are kept but
+  // can no longer be read (asyncio's rule). A later call replaces the cause.
+  [[nodiscard]] ReadPoll set_exception(std::error_code cause);
+
+  // exception: the held connection error, if any (asyncio's exception()).
+  const std::optional<StreamError>& exception() const { return exception_; }
+
+  // reading_paused: true while the driver should not read from its socket
+  // (more than 2*limit was buffered and no read has since drained it to limit
+  // or started waiting). Check it after every call on the reader.
+  bool reading_paused() const { return paused_; }
+
+  // ---- User side: asyncio's read API. -------------------------------------
+
+  [[nodiscard]] ReadPoll read(std::int64_t n = -1);
+  [[nodiscard]] ReadPoll readline();
+  [[nodiscard]] ReadPoll readexactly(std::int64_t n);
+  [[nodiscard]] ReadPoll readuntil(std::string_view separator = "\n");
+  // The tuple form (CPython 3.13): several separators. Empty list or an empty
+  // separator is kInvalidArgument. The separators are copied.
+  [[nodiscard]] ReadPoll readuntil(std::span<const std::string_view> separators);
+  [[nodiscard]] ReadPoll readuntil(std::initializer_list<std::string_view> separators) {
+    return readuntil(std::span<const std::string_view>(separators.begin(), separators.size()));
+  }
+
+  // at_eof: feed_eof() was called and nothing is buffered.
+  bool at_eof() const { return eof_ && buffer_.empty(); }
+
+  // has_pending_read: a read is waiting for input.
+  bool has_pending_read() const { return op_.kind != OpKind::kNone; }
+
+  // cancel_pending_read: forget the pending read (its issuer was cancelled).
+  // No byte is lost: everything it had not returned stays readable.
+  void cancel_pending_read();
+
+  // ---- Introspection (tests, fuzzers, backends). -------------------------
+
+  // The bytes buffered and not yet read. Valid until the next non-const call.
+  std::string_view buffered() const { return buffer_.view(); }
+  std::size_t buffered_size() const { return buffer_.size(); }
+  bool eof_received() const { return eof_; }
+  // Heap bytes held by the buffer (0 when idle).
+  std::size_t buffer_capacity() const { return buffer_.capacity(); }
+  // Totals since construction: bytes fed, and bytes dropped without being
+  // handed out (readline overruns, read(-1) collected before an error, data
+  // fed after EOF). fed == handed out + buffered() + discarded.
+  std::uint64_t bytes_fed() const { return bytes_fed_; }
+  std::uint64_t bytes_discarded() const { return bytes_discarded_; }
+  // Asserts every internal invariant (no-op in NDEBUG builds).
+  void check_invariants() const;
+
+ private:
+  enum class OpKind { kNone, kRead, kReadAll, kReadExactly, kReadUntil, kReadLine };
+
+  // The pending read (kind kNone when there is none).
+  struct PendingOp {
+    OpKind kind = OpKind::kNone;
+    std::size_t n = 0;        // kRead, kReadExactly
+    std::string collected;    // kReadAll: bytes already taken from the buffer
+    // kReadUntil/kReadLine: asyncio's `offset` (relative to the buffer start).
+    std::size_t offset = 0;
+  };
+
+  // Runs the pending op. Returns its completion, or nullopt if it still
+  // waits (then reading is resumed, as asyncio's _wait_for_data does).
+  ReadPoll advance();
+  // Starts a new op: it completes at once, or becomes the pending op, or -
+  // when another op already waits - fails with kConcurrentRead.
+  ReadPoll start(PendingOp op);
+  ReadPoll start_readuntil(PendingOp op, std::span<const std::string_view> separators);
+  // One attempt of `op` against the current state; nullopt means "must wait".
+  ReadPoll attempt(PendingOp& op, SeparatorSearch& search);
+  ReadPoll attempt_readuntil(PendingOp& op, SeparatorSearch& search);
+  ReadResult finish_readline(ReadResult r);
+  // A read that completed at once consumed bytes under the pending op.
+  void bytes_moved_under_pending_op();
+
+  void discard(std::size_t n);       // consume n bytes, counted as discarded
+  void after_feed();                 // pause check
+  void maybe_resume();               // asyncio's _maybe_resume_transport
+
+  std::size_t limit_;
+  ByteBuffer buffer_;
+  SeparatorSearch search_;           // the pending readuntil's scanner
+  PendingOp op_;
+  std::optional<StreamError> exception_;
+  bool eof_ = false;
+  bool paused_ = false;
+  std::uint64_t bytes_fed_ = 0;
+  std::uint64_t bytes_discarded_ = 0;
+};
+
+}  // namespace sluice
+
+#endif  // SLUICE_CORE_STREAM_READER_H_
