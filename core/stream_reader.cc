@@ -157,13 +157,13 @@ ReadPoll StreamReader::start(PendingOp op) {
   }
   const std::size_t before = buffer_.size();
   ReadPoll r = attempt(op, search_);
+  if (buffer_.size() != before) bytes_moved_under_pending_op();
   if (!r) {
     // asyncio's read(-1) has already taken what was buffered when it finds
     // it must wait; those bytes are lost with the RuntimeError.
     bytes_discarded_ += op.collected.size();
     return ReadResult(StreamError::concurrent_read(operation_name(static_cast<int>(op.kind))));
   }
-  if (buffer_.size() != before) bytes_moved_under_pending_op();
   return r;
 }
 

@@ -52,10 +52,18 @@
 //     (found) or the whole buffer (not found), then reports the error.
 //   - A read that must wait while another read is pending fails with
 //     kConcurrentRead; one that can complete at once completes.
-//   - Flow control: feeding that leaves more than 2*limit bytes buffered
-//     pauses reading; reading down to limit or fewer resumes it, and so does
-//     any read that starts waiting (so readexactly(n > 2*limit) cannot
-//     deadlock). A limit overrun from readuntil does not resume.
+//   - Flow control: a feed that makes more than 2*limit bytes buffered
+//     pauses reading - checked before the pending read runs, as asyncio does
+//     before the woken reader resumes, so a feed that completes a read may
+//     stay paused if more than limit remains. Reading down to limit or fewer
+//     resumes, and so does any read that starts waiting (so
+//     readexactly(n > 2*limit) cannot deadlock). A limit overrun from
+//     readuntil does not resume.
+//   - Two asyncio quirks are kept because they show in results: a pending
+//     readuntil keeps its numeric scan offset when a second, immediate read
+//     consumes under it (so it can skip a separator); and a read(-1) that
+//     must wait while another read waits has already taken the buffered
+//     bytes, which are lost with its kConcurrentRead.
 //   - set_exception makes every later read fail with it, even with bytes
 //     buffered; at_eof() is feed_eof()-seen and nothing buffered.
 //
@@ -183,7 +191,9 @@ class StreamReader {
   std::size_t buffer_capacity() const { return buffer_.capacity(); }
   // Totals since construction: bytes fed, and bytes dropped without being
   // handed out (readline overruns, read(-1) collected before an error, data
-  // fed after EOF). fed == handed out + buffered() + discarded.
+  // fed after EOF). fed == handed out + buffered_size() + discarded +
+  // bytes_held_by_pending_read().
+  std::size_t bytes_held_by_pending_read() const { return op_.collected.size(); }
   std::uint64_t bytes_fed() const { return bytes_fed_; }
   std::uint64_t bytes_discarded() const { return bytes_discarded_; }
   // Asserts every internal invariant (no-op in NDEBUG builds).
