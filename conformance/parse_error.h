@@ -18,11 +18,10 @@
 #ifndef SLUICE_CONFORMANCE_PARSE_ERROR_H_
 #define SLUICE_CONFORMANCE_PARSE_ERROR_H_
 
-#include <cassert>
 #include <cstddef>
 #include <string>
-#include <utility>
-#include <variant>
+
+#include "core/result.h"
 
 namespace sluice::conformance {
 
@@ -43,31 +42,7 @@ struct ParseError {
 
 // Parsed<T>: a T or a ParseError.
 template <typename T>
-class [[nodiscard]] Parsed {
- public:
-  Parsed(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
-  Parsed(ParseError error)                                           // NOLINT
-      : v_(std::in_place_index<1>, std::move(error)) {}
-
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-
-  // Precondition: ok().
-  T& value() & { assert(ok()); return std::get<0>(v_); }
-  const T& value() const& { assert(ok()); return std::get<0>(v_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-  T&& operator*() && { return std::move(*this).value(); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-
-  // Precondition: !ok().
-  const ParseError& error() const { assert(!ok()); return std::get<1>(v_); }
-
- private:
-  std::variant<T, ParseError> v_;
-};
+using Parsed = Result<T, ParseError>;
 
 }  // namespace sluice::conformance
 

@@ -215,6 +215,7 @@ Parsed<Vector> parse_vector(std::string_view text) {
 
   Vector vector;
   vector.ops.reserve(lines.size());
+  bool eof_fed = false;
   for (std::size_t i = 0; i < lines.size(); ++i) {
     std::size_t line_number = i + 1;
     if (is_blank(lines[i])) {
@@ -233,6 +234,13 @@ Parsed<Vector> parse_vector(std::string_view text) {
       e.line = line_number;
       return e;
     }
+    if (op->kind == OpKind::kFeed && eof_fed) {
+      // asyncio asserts against it (and a network peer cannot write after
+      // shutting down), so no implementation has a result for it.
+      return ParseError{line_number, 0,
+                        "op \"feed\": feed after feed_eof (asyncio asserts against it)"};
+    }
+    if (op->kind == OpKind::kFeedEof) eof_fed = true;
     vector.ops.push_back(std::move(*op));
   }
   return vector;
@@ -249,9 +257,12 @@ Parsed<std::string> decode_hex(std::string_view hex) {
     int lo = hex_value(hex[k + 1]);
     if (hi < 0 || lo < 0) {
       std::size_t bad = hi < 0 ? k : k + 1;
-      return ParseError{0, 0,
-                        "not a hex digit at offset " + std::to_string(bad) + ": " +
-                            json_quote(hex.substr(bad, 1))};
+      unsigned char c = static_cast<unsigned char>(hex[bad]);
+      static constexpr char kHex[] = "0123456789abcdef";
+      std::string what = c >= 0x20 && c < 0x7f
+                             ? json_quote(hex.substr(bad, 1))
+                             : std::string("byte 0x") + kHex[c >> 4] + kHex[c & 0xf];
+      return ParseError{0, 0, "not a hex digit at offset " + std::to_string(bad) + ": " + what};
     }
     out += static_cast<char>(hi * 16 + lo);
   }

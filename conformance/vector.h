@@ -21,6 +21,8 @@
 //     kDefaultVectorLimit) and "chunk_sensitive" (boolean, optional). A limit
 //     <= 0 parses; running the vector reports it as invalid_argument.
 //   - feed: "hex" (string of hex digit pairs, either case; "" is allowed).
+//     A feed after a feed_eof line is an error: asyncio asserts against it,
+//     so it has no reference result (the reference replayer rejects it too).
 //   - read, readexactly: "n" (integer that fits in int64; any sign).
 //   - readuntil: "sep", a hex string or an array of hex strings (an empty
 //     string or array parses; running the vector reports invalid_argument).

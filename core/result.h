@@ -1,7 +1,9 @@
 // File: core/result.h
 //
-// Result<T>: a value or a StreamError, the return type of every core operation
-// that can fail (C++20 has no std::expected). Cheap to move; never throws.
+// Result<T, E>: a value or an error (by default a StreamError), the return
+// type of every core operation that can fail (C++20 has no std::expected).
+// Cheap to move; never throws. Other parts reuse it with their own error type
+// (e.g. the conformance parsers' ParseError).
 //
 // Example:
 //   Result<std::string> r = ...;
@@ -18,11 +20,11 @@
 
 namespace sluice {
 
-template <typename T>
+template <typename T, typename E = StreamError>
 class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
-  Result(StreamError error)                                          // NOLINT
+  Result(E error)                                                    // NOLINT
       : v_(std::in_place_index<1>, std::move(error)) {}
 
   bool ok() const { return v_.index() == 0; }
@@ -39,14 +41,14 @@ class [[nodiscard]] Result {
   const T* operator->() const { return &value(); }
 
   // Precondition: !ok().
-  StreamError& error() & { assert(!ok()); return std::get<1>(v_); }
-  const StreamError& error() const& { assert(!ok()); return std::get<1>(v_); }
-  StreamError&& error() && { assert(!ok()); return std::get<1>(std::move(v_)); }
+  E& error() & { assert(!ok()); return std::get<1>(v_); }
+  const E& error() const& { assert(!ok()); return std::get<1>(v_); }
+  E&& error() && { assert(!ok()); return std::get<1>(std::move(v_)); }
 
   friend bool operator==(const Result&, const Result&) = default;
 
  private:
-  std::variant<T, StreamError> v_;
+  std::variant<T, E> v_;
 };
 
 // Result<void>: success carries nothing.
