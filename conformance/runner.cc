@@ -39,8 +39,11 @@ std::string format_error_result(std::size_t i, OpKind kind, const StreamError& e
     case StreamErrc::kConnectionError:
       out += "\"connection_error\"";
       break;
-    case StreamErrc::kWriteAfterEof:  // No read reports it; printed for completeness.
+    case StreamErrc::kWriteAfterEof:  // No read reports these two; printed for completeness.
       out += "\"write_after_eof\"";
+      break;
+    case StreamErrc::kNotSupported:
+      out += "\"not_supported\"";
       break;
   }
   return out + "}";

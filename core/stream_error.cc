@@ -1,5 +1,6 @@
 #include "core/stream_error.h"
 
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -24,6 +25,8 @@ class StreamErrcCategory final : public std::error_category {
         return "connection error";
       case StreamErrc::kWriteAfterEof:
         return "Cannot call write() after write_eof()";
+      case StreamErrc::kNotSupported:
+        return "operation not supported by this transport";
     }
     return "unknown sluice.stream error";
   }
@@ -57,11 +60,20 @@ std::string StreamError::message() const {
       return std::string(detail) +
              "() called while another coroutine is already waiting for incoming data";
     case StreamErrc::kConnectionError:
+      if (*detail != '\0') return detail;
       return connection_error ? connection_error.message() : "Connection lost";
     case StreamErrc::kWriteAfterEof:
       return "Cannot call write() after write_eof()";
+    case StreamErrc::kNotSupported:
+      return detail;
   }
   return "unknown stream error";
+}
+
+bool operator==(const StreamError& a, const StreamError& b) {
+  return a.code == b.code && a.partial == b.partial && a.expected == b.expected &&
+         a.consumed == b.consumed && a.overrun == b.overrun &&
+         a.connection_error == b.connection_error && std::strcmp(a.detail, b.detail) == 0;
 }
 
 StreamError StreamError::incomplete_read(std::string partial,
@@ -95,10 +107,18 @@ StreamError StreamError::concurrent_read(const char* operation) {
   return e;
 }
 
-StreamError StreamError::connection(std::error_code cause) {
+StreamError StreamError::connection(std::error_code cause, const char* detail) {
   StreamError e;
   e.code = StreamErrc::kConnectionError;
   e.connection_error = cause;
+  e.detail = detail;
+  return e;
+}
+
+StreamError StreamError::not_supported(const char* detail) {
+  StreamError e;
+  e.code = StreamErrc::kNotSupported;
+  e.detail = detail;
   return e;
 }
 

@@ -12,6 +12,7 @@
 //   RuntimeError (already waiting)       kConcurrentRead       -
 //   ConnectionResetError & co.           kConnectionError      connection_error
 //   RuntimeError (write after write_eof) kWriteAfterEof        -
+//   NotImplementedError (write_eof, TLS) kNotSupported         -
 //
 // message() reproduces asyncio's exception text, so logs read the same.
 // Backends translate StreamError into std::error_code (see stream_errc_category())
@@ -47,6 +48,8 @@ enum class StreamErrc {
   kConnectionError,
   // RuntimeError('Cannot call write() after write_eof()').
   kWriteAfterEof,
+  // NotImplementedError: the transport cannot do this (write_eof over TLS).
+  kNotSupported,
 };
 
 // The std::error_code category of StreamErrc ("sluice.stream").
@@ -73,8 +76,10 @@ struct StreamError {
   // kConnectionError: the cause (e.g. std::errc::connection_reset). For the
   // writer's "Connection lost" after a clean close it is connection_reset too.
   std::error_code connection_error;
-  // kInvalidArgument and kConcurrentRead: which operation or argument, for
-  // the message (a string literal; never owned).
+  // kInvalidArgument, kNotSupported and kConcurrentRead: which operation or
+  // argument; kConnectionError: asyncio's own text where it has one
+  // ("Connection lost"), else empty and the cause's message is used. A string
+  // literal; never owned.
   const char* detail = "";
 
   // asyncio's str(exception), e.g. "18 bytes read on a total of 36 expected
@@ -86,10 +91,12 @@ struct StreamError {
   static StreamError limit_overrun(LimitOverrunKind kind, std::size_t consumed);
   static StreamError invalid_argument(const char* detail);
   static StreamError concurrent_read(const char* operation);
-  static StreamError connection(std::error_code cause);
+  static StreamError connection(std::error_code cause, const char* detail = "");
+  static StreamError not_supported(const char* detail);
   static StreamError write_after_eof();
 
-  friend bool operator==(const StreamError&, const StreamError&) = default;
+  // Field by field; `detail` by its text.
+  friend bool operator==(const StreamError& a, const StreamError& b);
 };
 
 }  // namespace sluice

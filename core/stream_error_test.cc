@@ -30,6 +30,18 @@ TEST(StreamError, ConcurrentReadMessageNamesOperation) {
             "readuntil() called while another coroutine is already waiting for incoming data");
 }
 
+TEST(StreamError, WriterConnectionLostSaysConnectionLost) {
+  StreamError e = StreamError::connection(std::make_error_code(std::errc::connection_reset),
+                                          "Connection lost");
+  EXPECT_EQ(e.message(), "Connection lost");
+  EXPECT_EQ(e.connection_error, std::errc::connection_reset);
+}
+
+TEST(StreamError, ConnectionErrorWithoutTextUsesTheCause) {
+  EXPECT_EQ(StreamError::connection(std::make_error_code(std::errc::broken_pipe)).message(),
+            std::make_error_code(std::errc::broken_pipe).message());
+}
+
 TEST(StreamError, ErrorCodeUsesSluiceCategory) {
   std::error_code ec = StreamErrc::kLimitOverrun;
   EXPECT_STREQ(ec.category().name(), "sluice.stream");

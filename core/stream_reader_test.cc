@@ -82,6 +82,7 @@ const char* CodeName(StreamErrc code) {
     case StreamErrc::kConcurrentRead: return "kConcurrentRead";
     case StreamErrc::kConnectionError: return "kConnectionError";
     case StreamErrc::kWriteAfterEof: return "kWriteAfterEof";
+    case StreamErrc::kNotSupported: return "kNotSupported";
   }
   return "unknown StreamErrc";
 }
@@ -1490,6 +1491,20 @@ TEST(StreamReaderConcurrentRead, PendingReaduntilKeepsItsOffsetWhenAnotherReadCo
   EXPECT_TRUE(IsPending(r.feed_data("Z")));  // buflen 2 - offset 3 < 1: no scan
   EXPECT_TRUE(IsPending(r.feed_data("YW")));  // scans from 3: nothing
   EXPECT_TRUE(IsBytes(r.feed_data("Z"), "cZYWZ"));
+}
+
+// Found by fuzz/stream_reader_fuzz: a read(-1) that fails with
+// kConcurrentRead has taken the buffer; the pending readuntil must then
+// search from its asyncio offset (1 here), not from where it had scanned.
+TEST(StreamReaderConcurrentRead, FailedReadAllMovesPendingReaduntilBackToItsOffset) {
+  StreamReader r;
+  EXPECT_TRUE(IsPending(r.readuntil("bb")));
+  EXPECT_TRUE(IsPending(r.feed_data("b\n")));  // offset becomes 2 + 1 - 2 = 1
+  ReadPoll all = r.read(-1);
+  ASSERT_TRUE(all.has_value());
+  ASSERT_FALSE(all->ok());
+  EXPECT_EQ(all->error().code, StreamErrc::kConcurrentRead);
+  EXPECT_TRUE(IsBytes(r.feed_data("bbbb"), "bbb"));  // asyncio: find("bb", 1)
 }
 
 TEST(StreamReaderConcurrentRead, ZeroSizedReadsCompleteWhileAnotherWaits) {

@@ -1,0 +1,131 @@
+#include "core/output_queue.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+#include <utility>
+
+namespace sluice {
+
+void OutputQueue::append(std::string_view data) {
+  while (!data.empty()) {
+    Chunk* tail = count_ == 0 ? nullptr : &at(count_ - 1);
+    if (tail == nullptr || tail->room() == 0) {
+      // A large copy gets one block of its own size (one allocation, one
+      // view); small ones share kBlockSize blocks.
+      tail = &new_block(std::max(kBlockSize, data.size()));
+    }
+    const std::size_t n = std::min(tail->room(), data.size());
+    std::memcpy(tail->block.get() + tail->size, data.data(), n);
+    tail->size += n;
+    size_ += n;
+    data.remove_prefix(n);
+  }
+}
+
+void OutputQueue::append(std::string&& data) {
+  if (data.size() < kMinAdoptedSize) {
+    append(std::string_view(data));
+    return;
+  }
+  Chunk& chunk = push_back();
+  chunk.size = data.size();
+  chunk.adopted = std::move(data);
+  size_ += chunk.size;
+}
+
+std::size_t OutputQueue::peek(std::span<std::string_view> out) const {
+  const std::size_t n = std::min(out.size(), count_);
+  for (std::size_t i = 0; i < n; ++i) {
+    const Chunk& c = at(i);
+    const std::size_t skip = i == 0 ? head_offset_ : 0;
+    out[i] = std::string_view(c.data() + skip, c.size - skip);
+  }
+  return n;
+}
+
+void OutputQueue::consume(std::size_t n) {
+  assert(n <= size_);
+  n = std::min(n, size_);  // release builds: never walk past the end
+  size_ -= n;
+  while (n > 0) {
+    const std::size_t left = at(0).size - head_offset_;
+    if (n < left) {
+      head_offset_ += n;
+      break;
+    }
+    n -= left;
+    pop_front();
+  }
+}
+
+std::size_t OutputQueue::clear() {
+  const std::size_t dropped = size_;
+  while (count_ > 0) pop_front();
+  size_ = 0;
+  return dropped;
+}
+
+OutputQueue::Chunk& OutputQueue::push_back() {
+  if (count_ == ring_.size()) {
+    // Moving a Chunk keeps its bytes where they are (a block is a
+    // unique_ptr; an adopted string is at least kMinAdoptedSize long, so never
+    // stored inline), so views stay valid across the growth.
+    std::vector<Chunk> bigger(std::max<std::size_t>(4, 2 * ring_.size()));
+    for (std::size_t i = 0; i < count_; ++i) bigger[i] = std::move(at(i));
+    ring_ = std::move(bigger);
+    first_ = 0;
+  }
+  ++count_;
+  return at(count_ - 1);
+}
+
+OutputQueue::Chunk& OutputQueue::new_block(std::size_t capacity) {
+  Chunk& chunk = push_back();
+  if (capacity == kBlockSize && spare_) {
+    chunk.block = std::move(spare_);
+  } else {
+    chunk.block = std::make_unique_for_overwrite<char[]>(capacity);
+  }
+  chunk.capacity = capacity;
+  return chunk;
+}
+
+void OutputQueue::pop_front() {
+  Chunk& front = at(0);
+  if (front.block && front.capacity == kBlockSize && !spare_) {
+    spare_ = std::move(front.block);
+  }
+  front = Chunk{};
+  first_ = (first_ + 1) % ring_.size();
+  --count_;
+  head_offset_ = 0;
+}
+
+void OutputQueue::check_invariants() const {
+#ifndef NDEBUG
+  std::size_t total = 0;
+  assert(count_ <= ring_.size());
+  assert(ring_.empty() || first_ < ring_.size());
+  for (std::size_t i = 0; i < count_; ++i) {
+    const Chunk& c = at(i);
+    assert(c.size > 0);
+    assert((c.block != nullptr) != (c.capacity == 0));
+    if (c.block) {
+      assert(c.size <= c.capacity);
+      assert(c.adopted.empty());
+    } else {
+      assert(c.size == c.adopted.size());
+    }
+    total += c.size;
+  }
+  assert(count_ == 0 ? head_offset_ == 0 : head_offset_ < at(0).size);
+  for (std::size_t i = count_; i < ring_.size(); ++i) {
+    const Chunk& free_slot = at(i);
+    assert(!free_slot.block && free_slot.adopted.empty() && free_slot.size == 0);
+  }
+  assert(size_ == total - head_offset_);
+#endif
+}
+
+}  // namespace sluice

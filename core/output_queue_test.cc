@@ -1,0 +1,206 @@
+#include "core/output_queue.h"
+
+#include <array>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "core/testing/allocation_counter.h"
+#include "gtest/gtest.h"
+
+namespace sluice {
+namespace {
+
+// Everything peek() shows, joined.
+std::string Peeked(const OutputQueue& q) {
+  std::array<std::string_view, 64> views;
+  std::size_t n = q.peek(views);
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += views[i];
+  return out;
+}
+
+TEST(OutputQueueTest, StartsEmpty) {
+  OutputQueue q;
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.size(), 0u);
+  EXPECT_EQ(q.chunk_count(), 0u);
+  std::array<std::string_view, 4> views;
+  EXPECT_EQ(q.peek(views), 0u);
+}
+
+TEST(OutputQueueTest, SmallAppendsCoalesceIntoOneView) {
+  OutputQueue q;
+  for (int i = 0; i < 1000; ++i) q.append(std::string_view("0123456789"));
+  q.check_invariants();
+  EXPECT_EQ(q.size(), 10000u);
+  EXPECT_EQ(q.chunk_count(), 1u);
+  std::array<std::string_view, 4> views;
+  ASSERT_EQ(q.peek(views), 1u);
+  EXPECT_EQ(views[0].size(), 10000u);
+  EXPECT_EQ(views[0].substr(0, 20), "01234567890123456789");
+}
+
+TEST(OutputQueueTest, SmallAppendsFillBlocksBeforeStartingNewOnes) {
+  OutputQueue q;
+  const std::string piece(100, 'x');
+  const std::size_t total = 3 * OutputQueue::kBlockSize + 50;
+  for (std::size_t sent = 0; sent < total; sent += piece.size()) q.append(std::string_view(piece));
+  q.check_invariants();
+  // ceil(total / kBlockSize) blocks: the pieces straddle block boundaries.
+  EXPECT_EQ(q.chunk_count(), 4u);
+}
+
+TEST(OutputQueueTest, LargeCopiedAppendGetsOneChunkOfItsOwn) {
+  OutputQueue q;
+  const std::string big(5 * OutputQueue::kBlockSize, 'b');
+  q.append(std::string_view(big));
+  q.check_invariants();
+  EXPECT_EQ(q.chunk_count(), 1u);
+  EXPECT_EQ(Peeked(q), big);
+}
+
+TEST(OutputQueueTest, MovedLargeStringIsAdoptedWithoutCopy) {
+  OutputQueue q;
+  std::string big(OutputQueue::kMinAdoptedSize, 'a');
+  const char* storage = big.data();
+  q.append(std::move(big));
+  std::array<std::string_view, 4> views;
+  ASSERT_EQ(q.peek(views), 1u);
+  EXPECT_EQ(views[0].data(), storage);
+  EXPECT_EQ(views[0].size(), OutputQueue::kMinAdoptedSize);
+}
+
+TEST(OutputQueueTest, MovedSmallStringIsCopiedIntoTheCurrentBlock) {
+  OutputQueue q;
+  q.append(std::string_view("head:"));
+  q.append(std::string(OutputQueue::kMinAdoptedSize - 1, 's'));
+  q.check_invariants();
+  EXPECT_EQ(q.chunk_count(), 1u);
+  EXPECT_EQ(q.size(), 5 + OutputQueue::kMinAdoptedSize - 1);
+}
+
+TEST(OutputQueueTest, KeepsOrderAcrossBlocksAndAdoptedStrings) {
+  OutputQueue q;
+  q.append(std::string_view("a"));
+  q.append(std::string(2000, 'B'));
+  q.append(std::string_view("c"));
+  q.check_invariants();
+  EXPECT_EQ(q.chunk_count(), 3u);
+  EXPECT_EQ(Peeked(q), "a" + std::string(2000, 'B') + "c");
+}
+
+TEST(OutputQueueTest, PeekFillsAtMostTheGivenViews) {
+  OutputQueue q;
+  for (int i = 0; i < 5; ++i) q.append(std::string(2000, static_cast<char>('a' + i)));
+  std::array<std::string_view, 2> views;
+  ASSERT_EQ(q.peek(views), 2u);
+  EXPECT_EQ(views[0], std::string(2000, 'a'));
+  EXPECT_EQ(views[1], std::string(2000, 'b'));
+}
+
+TEST(OutputQueueTest, PeekStartsAfterConsumedBytes) {
+  OutputQueue q;
+  q.append(std::string_view("hello world"));
+  q.consume(6);
+  q.check_invariants();
+  EXPECT_EQ(q.size(), 5u);
+  EXPECT_EQ(Peeked(q), "world");
+}
+
+TEST(OutputQueueTest, ConsumeAcrossChunks) {
+  OutputQueue q;
+  q.append(std::string(2000, 'a'));
+  q.append(std::string(2000, 'b'));
+  q.append(std::string_view("tail"));
+  q.consume(2500);
+  q.check_invariants();
+  EXPECT_EQ(q.chunk_count(), 2u);
+  EXPECT_EQ(Peeked(q), std::string(1500, 'b') + "tail");
+  q.consume(q.size());
+  q.check_invariants();
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.chunk_count(), 0u);
+}
+
+TEST(OutputQueueTest, ViewsSurviveLaterAppends) {
+  OutputQueue q;
+  q.append(std::string_view("in flight"));
+  std::array<std::string_view, 1> views;
+  ASSERT_EQ(q.peek(views), 1u);
+  const std::string_view in_flight = views[0];
+  for (int i = 0; i < 10000; ++i) q.append(std::string_view("more bytes "));
+  EXPECT_EQ(in_flight, "in flight");
+  ASSERT_EQ(q.peek(views), 1u);
+  EXPECT_EQ(views[0].data(), in_flight.data());
+}
+
+TEST(OutputQueueTest, FullySentBlockIsReused) {
+  OutputQueue q;
+  q.append(std::string_view("first"));
+  std::array<std::string_view, 1> views;
+  ASSERT_EQ(q.peek(views), 1u);
+  const char* block = views[0].data();
+  q.consume(q.size());
+  q.append(std::string_view("second"));
+  ASSERT_EQ(q.peek(views), 1u);
+  EXPECT_EQ(views[0].data(), block);
+  EXPECT_EQ(views[0], "second");
+}
+
+TEST(OutputQueueTest, ClearDropsEverythingAndReportsHowMuch) {
+  OutputQueue q;
+  q.append(std::string_view("abc"));
+  q.append(std::string(3000, 'x'));
+  q.consume(1);
+  EXPECT_EQ(q.clear(), 3002u);
+  q.check_invariants();
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.chunk_count(), 0u);
+}
+
+TEST(OutputQueueTest, RingGrowthKeepsViewsValid) {
+  OutputQueue q;
+  q.append(std::string(2000, 'a'));
+  std::array<std::string_view, 1> first;
+  ASSERT_EQ(q.peek(first), 1u);
+  for (int i = 0; i < 100; ++i) q.append(std::string(2000, 'b'));  // the ring grows
+  q.check_invariants();
+  EXPECT_EQ(first[0], std::string(2000, 'a'));
+  std::array<std::string_view, 1> again;
+  ASSERT_EQ(q.peek(again), 1u);
+  EXPECT_EQ(again[0].data(), first[0].data());
+}
+
+TEST(OutputQueueTest, RingWrapsAroundInOrder) {
+  OutputQueue q;
+  std::string expected;
+  for (int round = 0; round < 50; ++round) {
+    for (int i = 0; i < 3; ++i) {
+      std::string piece(1500, static_cast<char>('a' + (round + i) % 26));
+      expected += piece;
+      q.append(std::move(piece));
+    }
+    q.consume(2 * 1500);
+    expected.erase(0, 2 * 1500);
+    q.check_invariants();
+    ASSERT_EQ(Peeked(q), expected);
+  }
+}
+
+TEST(OutputQueueTest, WarmedUpQueueFedSmallWritesDoesNotAllocate) {
+  OutputQueue q;
+  const std::string piece(100, 'p');
+  // A driver that keeps up: 50 small writes, then everything is sent.
+  auto cycle = [&] {
+    for (int i = 0; i < 50; ++i) q.append(std::string_view(piece));
+    q.consume(q.size());
+  };
+  for (int i = 0; i < 100; ++i) cycle();  // warm up
+  const std::uint64_t before = testing::allocation_count();
+  for (int i = 0; i < 10000; ++i) cycle();
+  EXPECT_EQ(testing::allocation_count() - before, 0u);
+}
+
+}  // namespace
+}  // namespace sluice
