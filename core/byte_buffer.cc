@@ -63,26 +63,12 @@ void ByteBuffer::commit(std::size_t k) {
   release_if_empty();
 }
 
-std::string ByteBuffer::take(std::size_t n) {
-  assert(n <= size());
-  std::string out(storage_.get() + begin_, n);
-  consume(n);
-  return out;
-}
-
-void ByteBuffer::consume(std::size_t n) {
-  assert(n <= size());
-  begin_ += n;
-  release_if_empty();
-}
-
 void ByteBuffer::clear() {
   begin_ = end_ = 0;
   release_if_empty();
 }
 
-void ByteBuffer::release_if_empty() {
-  if (begin_ != end_) return;
+void ByteBuffer::release() {
   storage_.reset();
   capacity_ = begin_ = end_ = 0;
 }

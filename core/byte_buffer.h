@@ -51,15 +51,28 @@ class ByteBuffer {
   // Precondition: k <= the room returned by the last prepare().
   void commit(std::size_t k);
   // take: the first n bytes as a string, consumed. Precondition: n <= size().
-  std::string take(std::size_t n);
+  std::string take(std::size_t n) {
+    std::string out(storage_.get() + begin_, n);
+    consume(n);
+    return out;
+  }
   // consume: drop the first n bytes. Precondition: n <= size().
-  void consume(std::size_t n);
+  void consume(std::size_t n) {
+    begin_ += n;
+    if (begin_ == end_) release();
+  }
+  // consume_keeping_storage: consume(), but an emptied buffer keeps its
+  // storage (so views into it stay valid) until release_if_empty().
+  void consume_keeping_storage(std::size_t n) { begin_ += n; }
+  void release_if_empty() {
+    if (begin_ == end_ && storage_) release();
+  }
   // clear: drop everything and release the storage.
   void clear();
 
  private:
   void make_room(std::size_t n);
-  void release_if_empty();
+  void release();
 
   std::unique_ptr<char[]> storage_;
   std::size_t capacity_ = 0;

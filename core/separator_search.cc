@@ -81,8 +81,22 @@ std::optional<std::size_t> SeparatorSearch::scan_one(Sep& sep, std::string_view 
     if (hit != nullptr) return static_cast<const char*>(hit) - base + 1;
     return std::nullopt;
   }
-  const void* hit = ::memmem(base + pos, size - pos, p, len);
-  if (hit != nullptr) return static_cast<const char*>(hit) - base + len;
+  // Candidates by memchr on the first byte (fast when it is rare, as '\r' in
+  // "\r\n" is); if candidates keep failing, the rest goes to memmem.
+  std::size_t i = pos;
+  for (std::size_t misses = 0; i + len <= size;) {
+    if (misses > 8 + (i - pos) / 16) {
+      const void* hit = ::memmem(base + i, size - i, p, len);
+      if (hit != nullptr) return static_cast<const char*>(hit) - base + len;
+      break;
+    }
+    const void* hit = std::memchr(base + i, p[0], size - len + 1 - i);
+    if (hit == nullptr) break;
+    const std::size_t j = static_cast<const char*>(hit) - base;
+    if (std::memcmp(base + j + 1, p + 1, len - 1) == 0) return j + len;
+    i = j + 1;
+    ++misses;
+  }
   // Remember the partial match at the end: it lies in the last len-1 bytes.
   std::size_t from = std::max(pos, size - std::min(size, len - 1));
   std::uint32_t state = 0;
@@ -96,7 +110,13 @@ std::optional<SeparatorSearch::Match> SeparatorSearch::scan(std::string_view dat
   if (data.size() <= scanned_) return std::nullopt;
   std::optional<Match> best;
   for (Sep& sep : seps_) {
-    std::optional<std::size_t> end = scan_one(sep, data);
+    // Once a match ends at E, a later separator can only win by ending
+    // before E: search no further (else every call would run the rarest
+    // separator to the end of the buffer). A found match completes the
+    // search, so the states left at the shorter bound are never used.
+    std::string_view region = best ? data.substr(0, best->end - 1) : data;
+    if (region.size() <= scanned_) continue;
+    std::optional<std::size_t> end = scan_one(sep, region);
     // Shortest separators come first, so strict < keeps the shortest on ties.
     if (end && (!best || *end < best->end)) best = Match{*end - sep.length, *end};
   }

@@ -1,6 +1,7 @@
 #include "core/stream_reader.h"
 
 #include <cassert>
+#include <cstring>
 #include <utility>
 
 namespace sluice {
@@ -57,11 +58,13 @@ ReadPoll StreamReader::commit(std::size_t n) {
 }
 
 ReadPoll StreamReader::feed_eof() {
+  buffer_.release_if_empty();  // after readline_view()
   eof_ = true;
   return advance();
 }
 
 ReadPoll StreamReader::set_exception(std::error_code cause) {
+  buffer_.release_if_empty();  // after readline_view()
   exception_ = StreamError::connection(cause);
   if (op_.kind == OpKind::kNone) return std::nullopt;
   // What read(-1) had collected is lost with the error, as in asyncio.
@@ -75,15 +78,18 @@ void StreamReader::after_feed() {
   if (!paused_ && buffer_.size() > 2 * limit_) paused_ = true;
 }
 
-void StreamReader::maybe_resume() {
-  if (paused_ && buffer_.size() <= limit_) paused_ = false;
-}
-
 // ---- User side --------------------------------------------------------------
 
 ReadPoll StreamReader::read(std::int64_t n) {
+  buffer_.release_if_empty();  // after readline_view()
   if (exception_) return ReadResult(*exception_);
   if (n == 0) return ReadResult(std::string());
+  if (n > 0 && op_.kind == OpKind::kNone && !buffer_.empty()) {
+    // Fast path (bytes already buffered): what attempt() would do.
+    std::string data = buffer_.take(std::min(static_cast<std::size_t>(n), buffer_.size()));
+    maybe_resume();
+    return ReadResult(std::move(data));
+  }
   PendingOp op;
   if (n < 0) {
     op.kind = OpKind::kReadAll;
@@ -94,10 +100,59 @@ ReadPoll StreamReader::read(std::int64_t n) {
   return start(std::move(op));
 }
 
+std::optional<Result<std::string_view>> StreamReader::readline_view() {
+  using ViewResult = Result<std::string_view>;
+  buffer_.release_if_empty();  // the previous view's lifetime ends here
+  if (exception_) return ViewResult(*exception_);
+  if (op_.kind != OpKind::kNone) return ViewResult(StreamError::concurrent_read("readuntil"));
+  const std::string_view data = buffer_.view();
+  const std::uint64_t consumed_so_far = bytes_fed_ - data.size();
+  if (view_scanned_at_ != consumed_so_far) view_scanned_ = 0;  // the bytes moved
+  const void* hit = data.size() == view_scanned_
+                        ? nullptr
+                        : std::memchr(data.data() + view_scanned_, '\n', data.size() - view_scanned_);
+  if (hit != nullptr) {
+    const std::size_t start = static_cast<const char*>(hit) - data.data();
+    view_scanned_ = 0;
+    if (start <= limit_) {
+      buffer_.consume_keeping_storage(start + 1);
+      maybe_resume();
+      return ViewResult(data.substr(0, start + 1));
+    }
+    discard(start + 1);  // readline's discard of the over-long line
+    maybe_resume();
+    return ViewResult(StreamError::limit_overrun(LimitOverrunKind::kSeparatorFound, start));
+  }
+  view_scanned_ = data.size();
+  view_scanned_at_ = consumed_so_far;
+  if (!data.empty() && data.size() > limit_) {
+    // readuntil's offset is buflen here (1-byte separator): over the limit.
+    const std::size_t consumed = data.size();
+    view_scanned_ = 0;
+    discard(consumed);
+    maybe_resume();
+    return ViewResult(StreamError::limit_overrun(LimitOverrunKind::kSeparatorNotFound, consumed));
+  }
+  if (eof_) {
+    // readline's partial last line (or "" at EOF), as a view.
+    view_scanned_ = 0;
+    buffer_.consume_keeping_storage(data.size());
+    return ViewResult(data);
+  }
+  return std::nullopt;
+}
+
 ReadPoll StreamReader::readexactly(std::int64_t n) {
+  buffer_.release_if_empty();  // after readline_view()
   if (n < 0) return ReadResult(StreamError::invalid_argument("readexactly size can not be less than zero"));
   if (exception_) return ReadResult(*exception_);
   if (n == 0) return ReadResult(std::string());
+  if (op_.kind == OpKind::kNone && buffer_.size() >= static_cast<std::size_t>(n)) {
+    // Fast path (enough bytes already buffered): what attempt() would do.
+    std::string data = buffer_.take(static_cast<std::size_t>(n));
+    maybe_resume();
+    return ReadResult(std::move(data));
+  }
   PendingOp op;
   op.kind = OpKind::kReadExactly;
   op.n = static_cast<std::size_t>(n);
@@ -105,11 +160,14 @@ ReadPoll StreamReader::readexactly(std::int64_t n) {
 }
 
 ReadPoll StreamReader::readline() {
+  buffer_.release_if_empty();  // after readline_view()
   if (exception_) return ReadResult(*exception_);
+  bool clean;
+  if (ReadPoll line = take_through('\n', &clean)) return line;
   PendingOp op;
   op.kind = OpKind::kReadLine;
   const std::string_view newline[] = {"\n"};
-  return start_readuntil(std::move(op), newline);
+  return start_readuntil(std::move(op), newline, clean);
 }
 
 ReadPoll StreamReader::readuntil(std::string_view separator) {
@@ -117,6 +175,7 @@ ReadPoll StreamReader::readuntil(std::string_view separator) {
 }
 
 ReadPoll StreamReader::readuntil(std::span<const std::string_view> separators) {
+  buffer_.release_if_empty();  // after readline_view()
   if (separators.empty()) {
     return ReadResult(StreamError::invalid_argument("Separator should contain at least one element"));
   }
@@ -126,14 +185,38 @@ ReadPoll StreamReader::readuntil(std::span<const std::string_view> separators) {
     }
   }
   if (exception_) return ReadResult(*exception_);
+  bool clean = false;
+  if (separators.size() == 1 && separators[0].size() == 1) {
+    if (ReadPoll chunk = take_through(separators[0][0], &clean)) return chunk;
+  }
   PendingOp op;
   op.kind = OpKind::kReadUntil;
-  return start_readuntil(std::move(op), separators);
+  return start_readuntil(std::move(op), separators, clean);
 }
 
-ReadPoll StreamReader::start_readuntil(PendingOp op, std::span<const std::string_view> separators) {
+ReadPoll StreamReader::take_through(char separator, bool* clean) {
+  *clean = false;
+  if (op_.kind != OpKind::kNone) return std::nullopt;
+  const std::string_view data = buffer_.view();
+  const void* hit = data.empty() ? nullptr : std::memchr(data.data(), separator, data.size());
+  if (hit == nullptr) {
+    *clean = true;
+    return std::nullopt;
+  }
+  const std::size_t start = static_cast<const char*>(hit) - data.data();
+  if (start > limit_) return std::nullopt;  // the general path reports it
+  ReadPoll chunk(std::in_place, buffer_.take(start + 1));
+  maybe_resume();
+  return chunk;
+}
+
+ReadPoll StreamReader::start_readuntil(PendingOp op, std::span<const std::string_view> separators,
+                                       bool buffered_is_clean) {
   if (op_.kind == OpKind::kNone) {
     search_.reset(separators);
+    // The fast path (readline(), readuntil()) found no 1-byte separator in
+    // what is buffered: those bytes need no second scan.
+    if (buffered_is_clean) search_.restart_at(buffer_.size());
     return start(std::move(op));
   }
   // Another read is pending (and may own search_): try this one once with a
@@ -176,6 +259,7 @@ void StreamReader::bytes_moved_under_pending_op() {
 }
 
 void StreamReader::cancel_pending_read() {
+  buffer_.release_if_empty();  // after readline_view()
   if (op_.kind == OpKind::kReadAll && !op_.collected.empty()) {
     // Put the collected bytes back in front (the buffer is empty while a
     // read(-1) waits), so cancelling loses nothing.

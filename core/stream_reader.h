@@ -171,6 +171,20 @@ class StreamReader {
     return readuntil(std::span<const std::string_view>(separators.begin(), separators.size()));
   }
 
+  // readline_view: readline() without the copy, for code that parses lines
+  // in place from what is already buffered. It never waits:
+  //   - a line is buffered: returns it as a view into the buffer, consumed,
+  //     valid until the next non-const call on this reader (until then the
+  //     buffer keeps its memory even if it is now empty);
+  //   - it would have to wait: returns nullopt and changes nothing (feed
+  //     more, call again; bytes already searched are not searched again);
+  //   - otherwise exactly readline()'s result: the partial line at EOF ("" at
+  //     EOF with nothing buffered), the limit errors with readline()'s
+  //     discards, a held connection error.
+  // kConcurrentRead while a read is pending (views and waiting reads do not
+  // mix).
+  [[nodiscard]] std::optional<Result<std::string_view>> readline_view();
+
   // at_eof: feed_eof() was called and nothing is buffered.
   bool at_eof() const { return eof_ && buffer_.empty(); }
 
@@ -217,7 +231,13 @@ class StreamReader {
   // Starts a new op: it completes at once, or becomes the pending op, or -
   // when another op already waits - fails with kConcurrentRead.
   ReadPoll start(PendingOp op);
-  ReadPoll start_readuntil(PendingOp op, std::span<const std::string_view> separators);
+  ReadPoll start_readuntil(PendingOp op, std::span<const std::string_view> separators,
+                           bool buffered_is_clean);
+  // Fast path of readline()/readuntil() with one 1-byte separator and no read
+  // pending: the chunk through the first separator if it is buffered within
+  // the limit. Else nullopt, with *clean telling whether no separator at all
+  // is buffered.
+  ReadPoll take_through(char separator, bool* clean);
   // One attempt of `op` against the current state; nullopt means "must wait".
   ReadPoll attempt(PendingOp& op, SeparatorSearch& search);
   ReadPoll attempt_readuntil(PendingOp& op, SeparatorSearch& search);
@@ -227,10 +247,17 @@ class StreamReader {
 
   void discard(std::size_t n);       // consume n bytes, counted as discarded
   void after_feed();                 // pause check
-  void maybe_resume();               // asyncio's _maybe_resume_transport
+  // asyncio's _maybe_resume_transport.
+  void maybe_resume() {
+    if (paused_ && buffer_.size() <= limit_) paused_ = false;
+  }
 
   std::size_t limit_;
   ByteBuffer buffer_;
+  // readline_view(): how many buffered bytes are known to hold no newline,
+  // valid while no byte was consumed since (total consumed then: below).
+  std::size_t view_scanned_ = 0;
+  std::uint64_t view_scanned_at_ = 0;
   SeparatorSearch search_;           // the pending readuntil's scanner
   PendingOp op_;
   std::optional<StreamError> exception_;

@@ -2309,3 +2309,115 @@ TEST(StreamErrcCategory, StreamErrcConvertsImplicitlyToErrorCode) {
 
 }  // namespace
 }  // namespace sluice
+
+// ============================================================================
+// readline_view: readline without the copy
+// ============================================================================
+
+namespace sluice {
+namespace {
+
+using View = std::optional<Result<std::string_view>>;
+
+std::string ViewText(const View& v) { return v && v->ok() ? std::string(**v) : "<not a view>"; }
+
+TEST(StreamReaderReadlineView, ReturnsBufferedLineAsViewIntoTheBuffer) {
+  StreamReader r;
+  EXPECT_TRUE(IsPending(r.feed_data("ab\ncd")));
+  const char* start = r.buffered().data();
+  View v = r.readline_view();
+  EXPECT_EQ(ViewText(v), "ab\n");
+  EXPECT_EQ((*v)->data(), start);
+  EXPECT_EQ(r.buffered(), "cd");
+}
+
+TEST(StreamReaderReadlineView, ReturnsNulloptAndChangesNothingWithoutALine) {
+  StreamReader r;
+  EXPECT_TRUE(IsPending(r.feed_data("abc")));
+  EXPECT_FALSE(r.readline_view().has_value());
+  EXPECT_EQ(r.buffered(), "abc");
+  EXPECT_FALSE(r.has_pending_read());
+  EXPECT_TRUE(IsPending(r.feed_data("d\ne")));
+  EXPECT_EQ(ViewText(r.readline_view()), "abcd\n");
+}
+
+TEST(StreamReaderReadlineView, EmptiedBufferKeepsItsMemoryUntilTheNextCall) {
+  StreamReader r;
+  EXPECT_TRUE(IsPending(r.feed_data("line\n")));
+  View v = r.readline_view();
+  EXPECT_EQ(ViewText(v), "line\n");  // still readable: storage kept
+  EXPECT_GT(r.buffer_capacity(), 0u);
+  EXPECT_FALSE(r.readline_view().has_value());
+  EXPECT_EQ(r.buffer_capacity(), 0u);
+}
+
+TEST(StreamReaderReadlineView, OverlongLineWithNewlineIsDiscardedLikeReadline) {
+  StreamReader r(3);
+  EXPECT_TRUE(IsPending(r.feed_data("abcde\nxy\n")));
+  View v = r.readline_view();
+  ASSERT_TRUE(v && !v->ok());
+  EXPECT_EQ(v->error().code, StreamErrc::kLimitOverrun);
+  EXPECT_EQ(v->error().consumed, 5u);
+  EXPECT_EQ(r.buffered(), "xy\n");
+}
+
+TEST(StreamReaderReadlineView, OverlongUnterminatedDataIsDiscardedLikeReadline) {
+  StreamReader r(3);
+  EXPECT_TRUE(IsPending(r.feed_data("abcd")));
+  View v = r.readline_view();
+  ASSERT_TRUE(v && !v->ok());
+  EXPECT_EQ(v->error().overrun, LimitOverrunKind::kSeparatorNotFound);
+  EXPECT_EQ(v->error().consumed, 4u);
+  EXPECT_EQ(r.buffered_size(), 0u);
+  EXPECT_EQ(r.bytes_discarded(), 4u);
+}
+
+TEST(StreamReaderReadlineView, ReturnsPartialLineThenEmptyAtEof) {
+  StreamReader r;
+  EXPECT_TRUE(IsPending(r.feed_data("tail")));
+  EXPECT_TRUE(IsPending(r.feed_eof()));
+  EXPECT_EQ(ViewText(r.readline_view()), "tail");
+  EXPECT_EQ(ViewText(r.readline_view()), "");
+  EXPECT_TRUE(r.at_eof());
+}
+
+TEST(StreamReaderReadlineView, HeldConnectionErrorWins) {
+  StreamReader r;
+  EXPECT_TRUE(IsPending(r.feed_data("x\n")));
+  EXPECT_TRUE(IsPending(r.set_exception(std::make_error_code(std::errc::connection_reset))));
+  View v = r.readline_view();
+  ASSERT_TRUE(v && !v->ok());
+  EXPECT_EQ(v->error().code, StreamErrc::kConnectionError);
+}
+
+TEST(StreamReaderReadlineView, RefusedWhileAReadIsPending) {
+  StreamReader r;
+  EXPECT_TRUE(IsPending(r.readexactly(10)));
+  View v = r.readline_view();
+  ASSERT_TRUE(v && !v->ok());
+  EXPECT_EQ(v->error().code, StreamErrc::kConcurrentRead);
+  EXPECT_TRUE(r.has_pending_read());
+}
+
+TEST(StreamReaderReadlineView, FindsNewlineAfterOtherReadsConsumedScannedBytes) {
+  StreamReader r;
+  EXPECT_TRUE(IsPending(r.feed_data("abc")));
+  EXPECT_FALSE(r.readline_view().has_value());  // "abc" known newline-free
+  EXPECT_TRUE(IsBytes(r.read(2), "ab"));
+  EXPECT_TRUE(IsPending(r.feed_data("\nz")));  // buffer "c\nz": newline at 1
+  EXPECT_EQ(ViewText(r.readline_view()), "c\n");
+}
+
+TEST(StreamReaderReadlineView, LongLineTrickledByteByByteCompletes) {
+  StreamReader r(2 << 20);
+  const std::string line(1 << 20, 'x');
+  for (char c : line) {
+    EXPECT_TRUE(IsPending(r.feed_data(std::string_view(&c, 1))));
+    ASSERT_FALSE(r.readline_view().has_value());
+  }
+  EXPECT_TRUE(IsPending(r.feed_data("\n")));
+  EXPECT_EQ(r.readline_view()->value().size(), line.size() + 1);
+}
+
+}  // namespace
+}  // namespace sluice
