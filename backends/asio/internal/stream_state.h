@@ -1,0 +1,299 @@
+// File: backends/asio/internal/stream_state.h
+//
+// StreamState: one connection of the Asio backend: a socket, the sans-IO
+// sluice::Connection it drives (core/connection.h is the contract), and the
+// handlers of the operations waiting on it. Private to the backend: users hold
+// a StreamReader and a StreamWriter (backends/asio/stream_reader.h,
+// stream_writer.h), which share one StreamOwner, which owns the StreamState.
+//
+// The driver (readiness style over Asio):
+//   - Reading: while conn.want_read() it keeps one socket.async_wait(read) in
+//     flight; when readable it read_some()s straight into
+//     conn.prepare_receive(kReceiveChunk) / commit_received(k) (zero copy; no
+//     receive buffer is held between reads: an idle connection costs no
+//     buffer) until the socket would block, want_read() turns false (the
+//     reader paused at 2*limit, EOF, closing) or kMaxReadsPerEvent reads were
+//     done (fairness). The buffered bytes therefore never exceed
+//     2*limit + kReceiveChunk.
+//   - Writing: user calls never send inline. The first user call of a loop
+//     turn that gives the driver something to do posts one flush (schedule())
+//     to the stream's executor, so a thousand writes in one turn leave in one
+//     gather write_some() of next_send()'s views. A send that would block arms
+//     socket.async_wait(write) and retries when writable. At most
+//     kMaxSendsPerPump sends per turn, then the rest is posted (fairness).
+//     kShutdownWrite -> shutdown(send); kClose -> close(); kAbort -> SO_LINGER
+//     0 then close() (RST); each then reports to the Connection.
+//   - Completions returned by the Connection are handed to the waiting
+//     handlers with PendingHandler::complete, i.e. posted, never invoked
+//     inside a driver call or an initiating function.
+//
+// Ownership and lifetime: a StreamState is shared by the StreamOwner (the
+// user's handles), by every internal asynchronous operation in flight (a wait,
+// a posted flush) and by the server's bookkeeping (weakly). When the last user
+// handle goes, abandon() aborts the connection unless it is already closing;
+// the socket's descriptor is released when the connection is lost (closed,
+// aborted or failed), not when the StreamState dies. The waiting handlers are
+// owned here, so a coroutine suspended on this stream (whose frame holds the
+// handles) forms a cycle until it completes; when the execution context shuts
+// down first, the ContextRegistry breaks it (on_context_shutdown()).
+//
+// Threading: everything runs on the socket's executor; nothing is
+// thread-safe (like an Asio socket). Use a strand executor with a
+// multi-threaded io_context.
+
+#ifndef SLUICE_BACKENDS_ASIO_INTERNAL_STREAM_STATE_H_
+#define SLUICE_BACKENDS_ASIO_INTERNAL_STREAM_STATE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/generic/stream_protocol.hpp>
+
+#include "backends/asio/endpoint.h"
+#include "backends/asio/internal/context_registry.h"
+#include "backends/asio/internal/pending_handler.h"
+#include "backends/asio/options.h"
+#include "core/connection.h"
+
+namespace sluice::asio_backend_internal {
+
+// Every stream's socket: TCP (IPv4, IPv6) and UNIX sockets alike.
+using Socket = asio::generic::stream_protocol::socket;
+
+// The bytes asked of one read_some (and the most a read can add to the
+// buffer past the reader's pause threshold).
+inline constexpr std::size_t kReceiveChunk = 64 * 1024;
+// At most this many read_some calls per readiness event, then yield.
+inline constexpr int kMaxReadsPerEvent = 16;
+// At most this many views per gather write (Asio's own limit is 64).
+inline constexpr std::size_t kMaxSendViews = 64;
+// At most this many write_some calls per pump, then yield (fairness).
+inline constexpr int kMaxSendsPerPump = 16;
+
+// ReadRequest: a read as the user asked for it. It owns its separators, since
+// a deferred operation may start long after the call that described it.
+struct ReadRequest {
+  enum class Kind { kRead, kReadLine, kReadExactly, kReadUntil };
+  Kind kind = Kind::kRead;
+  std::int64_t n = -1;                  // kRead, kReadExactly
+  std::vector<std::string> separators;  // kReadUntil
+};
+
+// The pending read's handler: (error, bytes or partial, the StreamError).
+using ReadHandler = PendingHandler<std::error_code, std::string, std::optional<StreamError>>;
+// A drain's or wait_closed's handler.
+using StatusHandler = PendingHandler<std::error_code>;
+
+// to_error_code: a failed core operation as a std::error_code: the cause for
+// kConnectionError, else make_error_code(StreamErrc).
+std::error_code to_error_code(const StreamError& error);
+std::error_code to_error_code(const Status& status);
+
+class StreamState final : public ShutdownHook, public std::enable_shared_from_this<StreamState> {
+ public:
+  // create: wrap a connected socket (made non-blocking; TCP_NODELAY per
+  // options). Returns null and sets `ec` on failure: kInvalidArgument for bad
+  // options, or the socket's error.
+  static std::shared_ptr<StreamState> create(Socket socket,
+                                             const asio_backend::StreamOptions& options,
+                                             std::error_code& ec);
+  ~StreamState() override;
+
+  StreamState(const StreamState&) = delete;
+  StreamState& operator=(const StreamState&) = delete;
+
+  const asio::any_io_executor& executor() const { return executor_; }
+  const Connection& connection() const { return conn_; }
+
+  // ---- Reader side. ----------------------------------------------------------
+
+  // start_read: run `request` on the reader. Completes `handler` (posted) at
+  // once or when the Connection completes the read. A connected `slot` lets
+  // the caller cancel it: the reader forgets the read (no byte is lost) and
+  // the handler gets asio::error::operation_aborted.
+  void start_read(ReadRequest request, std::unique_ptr<ReadHandler> handler,
+                  asio::cancellation_slot slot);
+  const std::optional<StreamError>& last_error() const { return last_error_; }
+  void set_last_error(StreamError error) { last_error_ = std::move(error); }
+
+  // ---- Writer side. ----------------------------------------------------------
+
+  std::error_code write(std::string_view data);
+  std::error_code write(std::string&& data);
+  std::error_code writelines(std::span<const std::string_view> pieces);
+  std::error_code write_eof();
+  std::error_code set_write_buffer_limits(std::optional<std::int64_t> high,
+                                          std::optional<std::int64_t> low);
+  void close();
+  void abort();
+  void start_drain(std::unique_ptr<StatusHandler> handler);
+  void start_wait_closed(std::unique_ptr<StatusHandler> handler);
+
+  // ---- Extra info. -------------------------------------------------------------
+
+  // Captured when the stream was made (asyncio does the same), so they stay
+  // readable after the close.
+  const std::optional<asio_backend::Endpoint>& peername() const { return peername_; }
+  const std::optional<asio_backend::Endpoint>& sockname() const { return sockname_; }
+  // The socket's descriptor, -1 once closed.
+  int native_handle();
+  // write_some calls so far (coalescing is observable through it).
+  std::uint64_t send_calls() const { return send_calls_; }
+
+  // ---- Owners. -----------------------------------------------------------------
+
+  // abandon: the last user handle is gone. Aborts (RST) unless closing.
+  void abandon();
+  // set_on_lost: called once, inside the driver, when the connection is lost
+  // (servers count their active connections with it). Must not call user
+  // code.
+  void set_on_lost(std::function<void()> on_lost) { on_lost_ = std::move(on_lost); }
+
+  // ShutdownHook: the execution context is going away: destroy the waiting
+  // handlers without invoking them (what Asio does with its own).
+  void on_context_shutdown() override;
+
+ private:
+  StreamState(Socket socket, const asio_backend::StreamOptions& options);
+
+  // schedule: post one pump() unless one is already posted or the driver has
+  // nothing to do.
+  void schedule();
+  bool driver_has_work() const;
+  // pump: do what the Connection asks (send, shut down, close, abort; arm
+  // the read wait).
+  void pump();
+  void pump_write();
+  void on_readable(std::error_code ec);
+  void on_writable(std::error_code ec);
+  // lose: the socket failed or was closed: close it, report to the Connection.
+  void lose(std::error_code error, bool reset);
+  void deliver(Completions completions);
+  void complete_read(ReadResult result);
+  void cancel_read(std::uint64_t id);
+
+  asio::any_io_executor executor_;
+  Socket socket_;
+  Connection conn_;
+
+  // The pending read's handler and its id (ids tell a stale cancellation from
+  // the current one). Null when no read is pending.
+  std::unique_ptr<ReadHandler> read_handler_;
+  asio::cancellation_slot read_slot_;
+  std::uint64_t read_id_ = 0;
+  std::vector<std::unique_ptr<StatusHandler>> drain_handlers_;
+  std::vector<std::unique_ptr<StatusHandler>> closed_handlers_;
+  std::optional<StreamError> last_error_;
+
+  bool read_wait_ = false;    // socket.async_wait(read) in flight
+  bool write_wait_ = false;   // socket.async_wait(write) in flight
+  bool pump_posted_ = false;  // a pump() is posted
+  std::uint64_t send_calls_ = 0;
+
+  std::optional<asio_backend::Endpoint> peername_;
+  std::optional<asio_backend::Endpoint> sockname_;
+  std::function<void()> on_lost_;
+  // Null once the context shut down (or if it had when this was made).
+  ContextRegistry* registry_ = nullptr;
+};
+
+// StreamOwner: what the user's StreamReader and StreamWriter share. Its end
+// is the end of the user's interest: the connection is abandoned.
+struct StreamOwner {
+  explicit StreamOwner(std::shared_ptr<StreamState> s) : state(std::move(s)) {}
+  ~StreamOwner() { state->abandon(); }
+  StreamOwner(const StreamOwner&) = delete;
+  StreamOwner& operator=(const StreamOwner&) = delete;
+
+  std::shared_ptr<StreamState> state;
+};
+
+// ReadCompletion: the user's read handler as the StreamState stores it: it
+// records the StreamError (reader.last_error()) right before invoking the
+// handler with (error_code, string), on the handler's executor.
+template <typename Handler>
+struct ReadCompletion {
+  Handler handler;
+  std::weak_ptr<StreamState> state;
+
+  void operator()(std::error_code ec, std::string data, std::optional<StreamError> error) {
+    if (error) {
+      if (std::shared_ptr<StreamState> s = state.lock()) s->set_last_error(std::move(*error));
+    }
+    std::move(handler)(ec, std::move(data));
+  }
+};
+
+// Initiations for asio::async_initiate.
+struct InitiateRead {
+  std::shared_ptr<StreamState> state;
+
+  template <typename Handler>
+  void operator()(Handler&& handler, ReadRequest request) const {
+    using Decayed = std::decay_t<Handler>;
+    asio::cancellation_slot slot;
+    if constexpr (std::is_same_v<asio::associated_cancellation_slot_t<Decayed>,
+                                 asio::cancellation_slot>) {
+      slot = asio::get_associated_cancellation_slot(handler);
+    }
+    state->start_read(
+        std::move(request),
+        make_pending_handler<std::error_code, std::string, std::optional<StreamError>>(
+            ReadCompletion<Decayed>{std::forward<Handler>(handler), state}, state->executor()),
+        slot);
+  }
+};
+
+struct InitiateDrain {
+  std::shared_ptr<StreamState> state;
+
+  template <typename Handler>
+  void operator()(Handler&& handler) const {
+    state->start_drain(
+        make_pending_handler<std::error_code>(std::forward<Handler>(handler), state->executor()));
+  }
+};
+
+struct InitiateWaitClosed {
+  std::shared_ptr<StreamState> state;
+
+  template <typename Handler>
+  void operator()(Handler&& handler) const {
+    state->start_wait_closed(
+        make_pending_handler<std::error_code>(std::forward<Handler>(handler), state->executor()));
+  }
+};
+
+// HandleAccess: the backend's way into the user handles (servers track the
+// StreamStates of their connections).
+struct HandleAccess;
+
+}  // namespace sluice::asio_backend_internal
+
+namespace asio {
+
+// ReadCompletion forwards every associated characteristic to its handler.
+template <template <typename, typename> class Associator, typename Handler,
+          typename DefaultCandidate>
+struct associator<Associator, sluice::asio_backend_internal::ReadCompletion<Handler>,
+                  DefaultCandidate> : Associator<Handler, DefaultCandidate> {
+  static typename Associator<Handler, DefaultCandidate>::type get(
+      const sluice::asio_backend_internal::ReadCompletion<Handler>& h,
+      const DefaultCandidate& c = DefaultCandidate()) noexcept {
+    return Associator<Handler, DefaultCandidate>::get(h.handler, c);
+  }
+};
+
+}  // namespace asio
+
+#endif  // SLUICE_BACKENDS_ASIO_INTERNAL_STREAM_STATE_H_

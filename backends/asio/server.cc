@@ -1,0 +1,452 @@
+// start_server / start_unix_server and the Server they return.
+
+#include "backends/asio/server.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include <asio/basic_socket_acceptor.hpp>
+#include <asio/cancellation_type.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/error.hpp>
+#include <asio/generic/stream_protocol.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ip/v6_only.hpp>
+#include <asio/local/stream_protocol.hpp>
+#include <asio/socket_base.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "backends/asio/stream.h"
+
+namespace sluice::asio_backend_internal {
+
+namespace {
+
+using Acceptor = asio::basic_socket_acceptor<asio::generic::stream_protocol>;
+
+// SO_REUSEPORT as an Asio socket option.
+class ReusePort {
+ public:
+  explicit ReusePort(bool on) : value_(on ? 1 : 0) {}
+  template <typename Protocol>
+  int level(const Protocol&) const {
+    return SOL_SOCKET;
+  }
+  template <typename Protocol>
+  int name(const Protocol&) const {
+    return SO_REUSEPORT;
+  }
+  template <typename Protocol>
+  const void* data(const Protocol&) const {
+    return &value_;
+  }
+  template <typename Protocol>
+  std::size_t size(const Protocol&) const {
+    return sizeof(value_);
+  }
+
+ private:
+  int value_;
+};
+
+// How long accepting pauses after running out of descriptors or memory
+// (asyncio's constants.ACCEPT_RETRY_DELAY).
+constexpr std::chrono::seconds kAcceptRetryDelay(1);
+
+void report_handler_exception(const asio_backend::HandlerExceptionHook& hook,
+                              std::exception_ptr e) {
+  if (hook) {
+    try {
+      hook(e);
+      return;
+    } catch (...) {  // a throwing hook falls back to the log
+    }
+  }
+  std::string what = "unknown exception";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    what = x.what();
+  } catch (...) {
+  }
+  std::fprintf(stderr, "Unhandled exception in client_connected_cb: %s\n", what.c_str());
+}
+
+asio::awaitable<void> run_client(std::shared_ptr<const asio_backend::ClientConnectedCallback> cb,
+                                 asio_backend::StreamReader reader,
+                                 asio_backend::StreamWriter writer) {
+  co_await (*cb)(std::move(reader), std::move(writer));
+}
+
+}  // namespace
+
+bool options_valid(const asio_backend::ServerOptions& options) {
+  const asio_backend::StreamOptions& s = options.stream;
+  if (s.limit == 0 || options.backlog < 0) return false;
+  if (s.write_high_water && s.write_low_water && *s.write_low_water > *s.write_high_water) {
+    return false;
+  }
+  return true;
+}
+
+class ServerState final : public ShutdownHook, public std::enable_shared_from_this<ServerState> {
+ public:
+  struct Listener {
+    explicit Listener(const asio::any_io_executor& ex) : acceptor(ex), retry(ex) {}
+    Acceptor acceptor;
+    asio::steady_timer retry;
+    asio_backend::Endpoint endpoint;
+  };
+
+  ServerState(const asio::any_io_executor& ex, asio_backend::ClientConnectedCallback cb,
+              const asio_backend::ServerOptions& opts)
+      : executor(ex),
+        callback(std::make_shared<const asio_backend::ClientConnectedCallback>(std::move(cb))),
+        options(opts) {}
+
+  ~ServerState() override {
+    if (registry) registry->remove(this);
+  }
+
+  // ShutdownHook: destroy the waiting handlers (see context_registry.h).
+  void on_context_shutdown() override {
+    registry = nullptr;
+    serve_slot = asio::cancellation_slot();
+    std::vector<std::unique_ptr<StatusHandler>> a = std::move(wait_closed);
+    wait_closed.clear();
+    std::vector<std::unique_ptr<StatusHandler>> b = std::move(serve_forever);
+    serve_forever.clear();
+  }
+
+  void start() {
+    ContextRegistry& r = ContextRegistry::of(executor);
+    if (r.add(shared_from_this())) registry = &r;
+    serving = true;
+    for (const auto& l : listeners) accept(l);
+  }
+
+  void accept(const std::shared_ptr<Listener>& l) {
+    l->acceptor.async_accept(
+        [self = shared_from_this(), l](std::error_code ec, asio_backend_internal::Socket socket) {
+          self->on_accept(l, ec, std::move(socket));
+        });
+  }
+
+  void on_accept(const std::shared_ptr<Listener>& l, std::error_code ec, Socket socket) {
+    if (closed) return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) return;
+      const int e = ec.value();
+      if (ec.category() == asio::error::get_system_category() &&
+          (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM)) {
+        std::fprintf(stderr, "socket.accept() out of system resource: %s\n", ec.message().c_str());
+        l->retry.expires_after(kAcceptRetryDelay);
+        l->retry.async_wait([self = shared_from_this(), l](std::error_code e) {
+          if (!e && !self->closed) self->accept(l);
+        });
+        return;
+      }
+      accept(l);  // e.g. the client gave up (ECONNABORTED): go on
+      return;
+    }
+    std::error_code sec;
+    asio_backend::Stream stream = make_stream(std::move(socket), options.stream, sec);
+    if (!sec) attach(std::move(stream));
+    accept(l);
+  }
+
+  void attach(asio_backend::Stream stream) {
+    const std::shared_ptr<StreamState>& state = HandleAccess::state(stream.writer);
+    StreamState* raw = state.get();
+    clients.emplace(raw, state);
+    state->set_on_lost([weak = weak_from_this(), raw] {
+      if (std::shared_ptr<ServerState> self = weak.lock()) self->detach(raw);
+    });
+    asio::co_spawn(executor, run_client(callback, stream.reader, stream.writer),
+                   [writer = stream.writer,
+                    hook = options.on_handler_exception](std::exception_ptr e) mutable {
+                     if (!e) return;
+                     report_handler_exception(hook, e);
+                     writer.close();
+                   });
+  }
+
+  void detach(StreamState* raw) {
+    clients.erase(raw);
+    maybe_wake_closed();
+  }
+
+  // close: stop listening. serve_result is what a pending serve_forever gets.
+  void close(std::error_code serve_result, bool inside_cancellation) {
+    if (closed) return;
+    closed = true;
+    serving = false;
+    for (const auto& l : listeners) {
+      std::error_code ignored;
+      l->acceptor.close(ignored);
+      l->retry.cancel();
+    }
+    listeners.clear();
+    if (!unix_path.empty()) {
+      struct stat st {};
+      if (::stat(unix_path.c_str(), &st) == 0 && st.st_dev == unix_dev && st.st_ino == unix_ino) {
+        ::unlink(unix_path.c_str());
+      }
+    }
+    if (!inside_cancellation && serve_slot.is_connected()) serve_slot.clear();
+    serve_slot = asio::cancellation_slot();
+    std::vector<std::unique_ptr<StatusHandler>> serving_handlers = std::move(serve_forever);
+    serve_forever.clear();
+    for (auto& h : serving_handlers) h->complete(serve_result);
+    maybe_wake_closed();
+  }
+
+  void maybe_wake_closed() {
+    if (!closed || !clients.empty()) return;
+    std::vector<std::unique_ptr<StatusHandler>> handlers = std::move(wait_closed);
+    wait_closed.clear();
+    for (auto& h : handlers) h->complete(std::error_code());
+  }
+
+  template <typename F>
+  void for_each_client(F f) {
+    std::vector<std::shared_ptr<StreamState>> live;
+    for (auto& [raw, weak] : clients) {
+      if (std::shared_ptr<StreamState> s = weak.lock()) live.push_back(std::move(s));
+    }
+    for (auto& s : live) f(*s);
+  }
+
+  asio::any_io_executor executor;
+  std::shared_ptr<const asio_backend::ClientConnectedCallback> callback;
+  asio_backend::ServerOptions options;
+  std::vector<std::shared_ptr<Listener>> listeners;
+  std::string unix_path;
+  dev_t unix_dev = 0;
+  ino_t unix_ino = 0;
+  bool serving = false;
+  bool closed = false;
+  // The active connections: accepted and not yet lost.
+  std::unordered_map<StreamState*, std::weak_ptr<StreamState>> clients;
+  std::vector<std::unique_ptr<StatusHandler>> wait_closed;
+  std::vector<std::unique_ptr<StatusHandler>> serve_forever;
+  asio::cancellation_slot serve_slot;
+  ContextRegistry* registry = nullptr;
+};
+
+// ServerOwner: what the user's Server handles share; the last one closes.
+struct ServerOwner {
+  explicit ServerOwner(std::shared_ptr<ServerState> s) : state(std::move(s)) {}
+  ~ServerOwner() { state->close(std::error_code(), false); }
+  ServerOwner(const ServerOwner&) = delete;
+  ServerOwner& operator=(const ServerOwner&) = delete;
+
+  std::shared_ptr<ServerState> state;
+};
+
+const asio::any_io_executor& executor_of(const ServerOwner& owner) { return owner.state->executor; }
+
+void start_server_wait_closed(ServerOwner& owner, std::unique_ptr<StatusHandler> handler) {
+  ServerState& s = *owner.state;
+  if (s.closed && s.clients.empty()) {
+    handler->complete(std::error_code());
+    return;
+  }
+  s.wait_closed.push_back(std::move(handler));
+}
+
+namespace {
+
+struct ServeForeverCancellation {
+  std::weak_ptr<ServerState> state;
+  void operator()(asio::cancellation_type type) {
+    if (type == asio::cancellation_type::none) return;
+    if (std::shared_ptr<ServerState> s = state.lock()) {
+      s->close(asio::error::operation_aborted, /*inside_cancellation=*/true);
+    }
+  }
+};
+
+}  // namespace
+
+void start_serve_forever(ServerOwner& owner, std::unique_ptr<StatusHandler> handler,
+                         asio::cancellation_slot slot) {
+  ServerState& s = *owner.state;
+  if (s.closed) {
+    handler->complete(asio::error::bad_descriptor);
+    return;
+  }
+  if (!s.serve_forever.empty()) {
+    handler->complete(asio::error::already_started);
+    return;
+  }
+  s.serve_forever.push_back(std::move(handler));
+  if (slot.is_connected()) {
+    s.serve_slot = slot;
+    slot.emplace<ServeForeverCancellation>(ServeForeverCancellation{s.weak_from_this()});
+  }
+}
+
+}  // namespace sluice::asio_backend_internal
+
+namespace sluice::asio_backend {
+
+namespace {
+
+using asio_backend_internal::Acceptor;
+using asio_backend_internal::ServerOwner;
+using asio_backend_internal::ServerState;
+
+void throw_if(const std::error_code& ec, const char* what) {
+  if (ec) throw std::system_error(ec, what);
+}
+
+// listen_on: open, configure, bind and listen one TCP socket.
+std::error_code listen_on(ServerState& state, const asio::ip::tcp::endpoint& endpoint,
+                          const ServerOptions& options) {
+  auto l = std::make_shared<ServerState::Listener>(state.executor);
+  std::error_code ec;
+  const asio::generic::stream_protocol::endpoint generic(endpoint);
+  l->acceptor.open(generic.protocol(), ec);
+  if (ec) return ec;
+  if (options.reuse_address) l->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (ec) return ec;
+  if (options.reuse_port) l->acceptor.set_option(asio_backend_internal::ReusePort(true), ec);
+  if (ec) return ec;
+  if (endpoint.address().is_v6()) l->acceptor.set_option(asio::ip::v6_only(true), ec);
+  if (ec) return ec;
+  l->acceptor.bind(generic, ec);
+  if (ec) return ec;
+  l->acceptor.listen(options.backlog, ec);
+  if (ec) return ec;
+  const asio::generic::stream_protocol::endpoint bound = l->acceptor.local_endpoint(ec);
+  if (ec) return ec;
+  asio::ip::tcp::endpoint tcp;
+  std::memcpy(tcp.data(), bound.data(), bound.size());
+  tcp.resize(bound.size());
+  l->endpoint = tcp;
+  state.listeners.push_back(std::move(l));
+  return ec;
+}
+
+}  // namespace
+
+Server start_server(const asio::any_io_executor& executor, ClientConnectedCallback callback,
+                    std::optional<std::string_view> host, std::uint16_t port,
+                    const ServerOptions& options, std::error_code& ec) {
+  ec.clear();
+  if (!asio_backend_internal::options_valid(options)) {
+    ec = make_error_code(StreamErrc::kInvalidArgument);
+    return Server();
+  }
+  asio::ip::tcp::resolver resolver(executor);
+  const std::string host_string = host ? std::string(*host) : std::string();
+  const auto results = resolver.resolve(
+      host_string, std::to_string(port),
+      asio::ip::resolver_base::passive | asio::ip::resolver_base::numeric_service, ec);
+  if (ec) return Server();
+  if (results.empty()) {
+    ec = asio::error::host_not_found;
+    return Server();
+  }
+  auto state = std::make_shared<ServerState>(executor, std::move(callback), options);
+  std::set<asio::ip::tcp::endpoint> seen;
+  for (const auto& entry : results) {
+    if (!seen.insert(entry.endpoint()).second) continue;
+    ec = listen_on(*state, entry.endpoint(), options);
+    if (ec) {
+      state->close(std::error_code(), false);
+      return Server();
+    }
+  }
+  state->start();
+  return Server(std::make_shared<ServerOwner>(std::move(state)));
+}
+
+Server start_server(const asio::any_io_executor& executor, ClientConnectedCallback callback,
+                    std::optional<std::string_view> host, std::uint16_t port,
+                    const ServerOptions& options) {
+  std::error_code ec;
+  Server server = start_server(executor, std::move(callback), host, port, options, ec);
+  throw_if(ec, "start_server");
+  return server;
+}
+
+Server start_unix_server(const asio::any_io_executor& executor, ClientConnectedCallback callback,
+                         std::string_view path, const ServerOptions& options, std::error_code& ec) {
+  ec.clear();
+  if (!asio_backend_internal::options_valid(options)) {
+    ec = make_error_code(StreamErrc::kInvalidArgument);
+    return Server();
+  }
+  const std::string path_string(path);
+  asio::local::stream_protocol::endpoint endpoint;
+  try {
+    endpoint = asio::local::stream_protocol::endpoint(path_string);
+  } catch (const std::system_error& e) {  // the path is too long
+    ec = e.code();
+    return Server();
+  }
+  // A stale socket file from an earlier server is removed (asyncio does so).
+  struct stat st {};
+  if (!path_string.empty() && ::stat(path_string.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+    ::unlink(path_string.c_str());
+  }
+  auto state = std::make_shared<ServerState>(executor, std::move(callback), options);
+  auto l = std::make_shared<ServerState::Listener>(executor);
+  const asio::generic::stream_protocol::endpoint generic(endpoint);
+  l->acceptor.open(generic.protocol(), ec);
+  if (!ec) l->acceptor.bind(generic, ec);
+  if (!ec) l->acceptor.listen(options.backlog, ec);
+  if (ec) return Server();
+  l->endpoint = endpoint;
+  state->listeners.push_back(std::move(l));
+  if (!path_string.empty() && ::stat(path_string.c_str(), &st) == 0) {
+    state->unix_path = path_string;
+    state->unix_dev = st.st_dev;
+    state->unix_ino = st.st_ino;
+  }
+  state->start();
+  return Server(std::make_shared<ServerOwner>(std::move(state)));
+}
+
+Server start_unix_server(const asio::any_io_executor& executor, ClientConnectedCallback callback,
+                         std::string_view path, const ServerOptions& options) {
+  std::error_code ec;
+  Server server = start_unix_server(executor, std::move(callback), path, options, ec);
+  throw_if(ec, "start_unix_server");
+  return server;
+}
+
+void Server::close() { owner_->state->close(std::error_code(), false); }
+
+bool Server::is_serving() const { return owner_->state->serving && !owner_->state->closed; }
+
+std::vector<Endpoint> Server::sockets() const {
+  std::vector<Endpoint> out;
+  for (const auto& l : owner_->state->listeners) out.push_back(l->endpoint);
+  return out;
+}
+
+void Server::close_clients() {
+  owner_->state->for_each_client([](asio_backend_internal::StreamState& s) { s.close(); });
+}
+
+void Server::abort_clients() {
+  owner_->state->for_each_client([](asio_backend_internal::StreamState& s) { s.abort(); });
+}
+
+std::size_t Server::active_connections() const { return owner_->state->clients.size(); }
+
+}  // namespace sluice::asio_backend

@@ -1,0 +1,549 @@
+// The Asio backend's connection driver (StreamState) and the user handles'
+// out-of-line members. See backends/asio/internal/stream_state.h for the
+// driver's rules.
+
+#include "backends/asio/stream.h"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <cstring>
+#include <utility>
+
+#include <asio/buffer.hpp>
+#include <asio/cancellation_type.hpp>
+#include <asio/error.hpp>
+#include <asio/post.hpp>
+#include <asio/socket_base.hpp>
+
+namespace sluice::asio_backend_internal {
+
+namespace {
+
+std::optional<asio_backend::Endpoint> to_endpoint(
+    const asio::generic::stream_protocol::endpoint& g) {
+  const int family = g.protocol().family();
+  if (family == AF_INET || family == AF_INET6) {
+    asio::ip::tcp::endpoint e;
+    if (g.size() > e.capacity()) return std::nullopt;
+    std::memcpy(e.data(), g.data(), g.size());
+    e.resize(g.size());
+    return e;
+  }
+  if (family == AF_UNIX) {
+    asio::local::stream_protocol::endpoint e;
+    if (g.size() > e.capacity()) return std::nullopt;
+    std::memcpy(e.data(), g.data(), g.size());
+    e.resize(g.size());
+    return e;
+  }
+  return std::nullopt;
+}
+
+// ReadCancellation: installed in a pending read's cancellation slot. It may
+// outlive the read (slots are not cleared from inside a cancellation), hence
+// the weak pointer and the id.
+struct ReadCancellation {
+  std::weak_ptr<StreamState> state;
+  std::uint64_t id;
+  void (StreamState::*cancel)(std::uint64_t);
+
+  void operator()(asio::cancellation_type type) {
+    const auto kinds = asio::cancellation_type::terminal | asio::cancellation_type::partial |
+                       asio::cancellation_type::total;
+    if ((type & kinds) == asio::cancellation_type::none) return;
+    if (std::shared_ptr<StreamState> s = state.lock()) ((*s).*cancel)(id);
+  }
+};
+
+void complete_with(std::unique_ptr<ReadHandler> handler, ReadResult result) {
+  if (result.ok()) {
+    handler->complete(std::error_code(), std::move(*result), std::nullopt);
+    return;
+  }
+  StreamError error = std::move(result).error();
+  std::string data = error.code == StreamErrc::kIncompleteRead ? error.partial : std::string();
+  const std::error_code ec = to_error_code(error);
+  handler->complete(ec, std::move(data), std::move(error));
+}
+
+}  // namespace
+
+std::error_code to_error_code(const StreamError& error) {
+  if (error.code != StreamErrc::kConnectionError) return make_error_code(error.code);
+  // The core says "Connection lost" with a generic-category errc; Asio's
+  // errors use its own system category, and the two do not compare equal.
+  // Users compare with asio::error::*, so the generic ones are moved into
+  // Asio's category (same errno value).
+  if (error.connection_error.category() == std::generic_category()) {
+    return std::error_code(error.connection_error.value(), asio::error::get_system_category());
+  }
+  return error.connection_error;
+}
+
+std::error_code to_error_code(const Status& status) {
+  return status.ok() ? std::error_code() : to_error_code(status.error());
+}
+
+// ---- Creation. ----------------------------------------------------------------
+
+StreamState::StreamState(Socket socket, const asio_backend::StreamOptions& options)
+    : executor_(socket.get_executor()),
+      socket_(std::move(socket)),
+      conn_(ConnectionOptions{.limit = options.limit, .can_write_eof = true}) {}
+
+std::shared_ptr<StreamState> StreamState::create(Socket socket,
+                                                 const asio_backend::StreamOptions& options,
+                                                 std::error_code& ec) {
+  ec.clear();
+  if (options.limit == 0) {
+    ec = make_error_code(StreamErrc::kInvalidArgument);
+    return nullptr;
+  }
+  if (!socket.is_open()) {
+    ec = asio::error::bad_descriptor;
+    return nullptr;
+  }
+  const asio::generic::stream_protocol::endpoint local = socket.local_endpoint(ec);
+  if (ec) return nullptr;
+  socket.non_blocking(true, ec);
+  if (ec) return nullptr;
+  const int family = local.protocol().family();
+  if ((family == AF_INET || family == AF_INET6) && options.tcp_nodelay) {
+    socket.set_option(asio::ip::tcp::no_delay(true), ec);
+    if (ec) return nullptr;
+  }
+  std::error_code no_peer;
+  const asio::generic::stream_protocol::endpoint remote = socket.remote_endpoint(no_peer);
+
+  std::shared_ptr<StreamState> state(new StreamState(std::move(socket), options));
+  if (options.write_high_water || options.write_low_water) {
+    auto as_signed = [](const std::optional<std::size_t>& v) -> std::optional<std::int64_t> {
+      if (!v) return std::nullopt;
+      return static_cast<std::int64_t>(*v);
+    };
+    ec = state->set_write_buffer_limits(as_signed(options.write_high_water),
+                                        as_signed(options.write_low_water));
+    if (ec) {
+      state->abort();
+      return nullptr;
+    }
+  }
+  state->sockname_ = to_endpoint(local);
+  if (!no_peer) state->peername_ = to_endpoint(remote);
+  ContextRegistry& registry = ContextRegistry::of(state->executor_);
+  if (registry.add(state)) state->registry_ = &registry;
+  return state;
+}
+
+// Normally the connection is lost long before: abandon() aborts it. If not
+// (the execution context is being destroyed), the socket's destructor closes
+// it.
+StreamState::~StreamState() {
+  if (registry_) registry_->remove(this);
+}
+
+void StreamState::on_context_shutdown() {
+  registry_ = nullptr;
+  on_lost_ = nullptr;
+  // Taken out first: destroying a handler may destroy the last user handle,
+  // which abandons (aborts) this stream and re-enters the driver.
+  if (read_handler_) conn_.reader().cancel_pending_read();
+  std::unique_ptr<ReadHandler> read = std::move(read_handler_);
+  read_slot_ = asio::cancellation_slot();
+  std::vector<std::unique_ptr<StatusHandler>> drains = std::move(drain_handlers_);
+  drain_handlers_.clear();
+  std::vector<std::unique_ptr<StatusHandler>> closeds = std::move(closed_handlers_);
+  closed_handlers_.clear();
+  read.reset();
+  drains.clear();
+  closeds.clear();
+}
+
+// ---- Reader side. ---------------------------------------------------------------
+
+void StreamState::start_read(ReadRequest request, std::unique_ptr<ReadHandler> handler,
+                             asio::cancellation_slot slot) {
+  sluice::StreamReader& reader = conn_.reader();
+  ReadPoll poll;
+  switch (request.kind) {
+    case ReadRequest::Kind::kRead:
+      poll = reader.read(request.n);
+      break;
+    case ReadRequest::Kind::kReadLine:
+      poll = reader.readline();
+      break;
+    case ReadRequest::Kind::kReadExactly:
+      poll = reader.readexactly(request.n);
+      break;
+    case ReadRequest::Kind::kReadUntil: {
+      const std::vector<std::string_view> views(request.separators.begin(),
+                                                request.separators.end());
+      poll = views.size() == 1 ? reader.readuntil(views.front())
+                               : reader.readuntil(std::span<const std::string_view>(views));
+      break;
+    }
+  }
+  if (poll) {
+    complete_with(std::move(handler), std::move(*poll));
+  } else {
+    assert(!read_handler_ && "the core keeps at most one pending read");
+    read_handler_ = std::move(handler);
+    ++read_id_;
+    if (slot.is_connected()) {
+      read_slot_ = slot;
+      slot.template emplace<ReadCancellation>(
+          ReadCancellation{weak_from_this(), read_id_, &StreamState::cancel_read});
+    }
+  }
+  schedule();  // a read may resume reading (or start waiting for bytes)
+}
+
+void StreamState::complete_read(ReadResult result) {
+  std::unique_ptr<ReadHandler> handler = std::move(read_handler_);
+  if (read_slot_.is_connected()) read_slot_.clear();
+  read_slot_ = asio::cancellation_slot();
+  // No handler: it was destroyed by the context's shutdown.
+  if (handler) complete_with(std::move(handler), std::move(result));
+}
+
+void StreamState::cancel_read(std::uint64_t id) {
+  if (!read_handler_ || id != read_id_) return;  // completed meanwhile: stale
+  conn_.reader().cancel_pending_read();
+  std::unique_ptr<ReadHandler> handler = std::move(read_handler_);
+  read_slot_ = asio::cancellation_slot();  // not cleared: we run inside it
+  handler->complete(asio::error::operation_aborted, std::string(), std::nullopt);
+  schedule();
+}
+
+// ---- Writer side. ---------------------------------------------------------------
+
+std::error_code StreamState::write(std::string_view data) {
+  const Status s = conn_.writer().write(data);
+  schedule();
+  return to_error_code(s);
+}
+
+std::error_code StreamState::write(std::string&& data) {
+  const Status s = conn_.writer().write(std::move(data));
+  schedule();
+  return to_error_code(s);
+}
+
+std::error_code StreamState::writelines(std::span<const std::string_view> pieces) {
+  const Status s = conn_.writer().writelines(pieces);
+  schedule();
+  return to_error_code(s);
+}
+
+std::error_code StreamState::write_eof() {
+  const Status s = conn_.writer().write_eof();
+  schedule();
+  return to_error_code(s);
+}
+
+std::error_code StreamState::set_write_buffer_limits(std::optional<std::int64_t> high,
+                                                     std::optional<std::int64_t> low) {
+  return to_error_code(conn_.writer().set_write_buffer_limits(high, low));
+}
+
+void StreamState::close() {
+  conn_.writer().close();
+  schedule();
+}
+
+void StreamState::abort() {
+  conn_.writer().abort();
+  // At once (no user code runs inside; completions are posted): the
+  // descriptor is released before abort() returns.
+  if (!conn_.is_lost()) pump_write();
+}
+
+void StreamState::start_drain(std::unique_ptr<StatusHandler> handler) {
+  if (StatusPoll p = conn_.writer().drain()) {
+    handler->complete(to_error_code(*p));
+  } else {
+    drain_handlers_.push_back(std::move(handler));
+  }
+  schedule();
+}
+
+void StreamState::start_wait_closed(std::unique_ptr<StatusHandler> handler) {
+  if (StatusPoll p = conn_.writer().wait_closed()) {
+    handler->complete(to_error_code(*p));
+  } else {
+    closed_handlers_.push_back(std::move(handler));
+  }
+}
+
+int StreamState::native_handle() { return socket_.is_open() ? socket_.native_handle() : -1; }
+
+void StreamState::abandon() {
+  if (!conn_.writer().is_closing()) abort();
+}
+
+// ---- The driver. ------------------------------------------------------------------
+
+bool StreamState::driver_has_work() const {
+  if (conn_.is_lost()) return false;
+  if (conn_.want_read() && !read_wait_) return true;
+  switch (conn_.write_action()) {
+    case WriteAction::kNone:
+      return false;
+    case WriteAction::kSend:
+      return !write_wait_;
+    default:
+      return true;
+  }
+}
+
+void StreamState::schedule() {
+  if (pump_posted_ || !driver_has_work()) return;
+  pump_posted_ = true;
+  asio::post(executor_, [self = shared_from_this()] {
+    self->pump_posted_ = false;
+    self->pump();
+  });
+}
+
+void StreamState::pump() {
+  if (conn_.is_lost()) return;
+  pump_write();
+  if (conn_.is_lost()) return;
+  if (conn_.want_read() && !read_wait_) {
+    read_wait_ = true;
+    socket_.async_wait(Socket::wait_read, [self = shared_from_this()](std::error_code ec) {
+      self->read_wait_ = false;
+      self->on_readable(ec);
+    });
+  }
+}
+
+void StreamState::pump_write() {
+  for (int sends = 0;;) {
+    switch (conn_.write_action()) {
+      case WriteAction::kNone:
+        return;
+      case WriteAction::kSend: {
+        if (write_wait_) return;
+        if (sends++ == kMaxSendsPerPump) {
+          schedule();  // yield to the other connections, go on next turn
+          return;
+        }
+        std::array<std::string_view, kMaxSendViews> views;
+        std::array<asio::const_buffer, kMaxSendViews> buffers;
+        const std::size_t count = conn_.next_send(views);
+        for (std::size_t i = 0; i < count; ++i) {
+          buffers[i] = asio::const_buffer(views[i].data(), views[i].size());
+        }
+        std::error_code ec;
+        ++send_calls_;
+        const std::size_t sent =
+            socket_.write_some(std::span<const asio::const_buffer>(buffers.data(), count), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) {
+          write_wait_ = true;
+          socket_.async_wait(Socket::wait_write, [self = shared_from_this()](std::error_code e) {
+            self->write_wait_ = false;
+            self->on_writable(e);
+          });
+          return;
+        }
+        if (ec) {
+          lose(ec, false);
+          return;
+        }
+        deliver(conn_.bytes_sent(sent));
+        continue;
+      }
+      case WriteAction::kShutdownWrite: {
+        std::error_code ec;
+        socket_.shutdown(asio::socket_base::shutdown_send, ec);
+        if (ec) {
+          lose(ec, false);
+          return;
+        }
+        conn_.write_eof_sent();
+        continue;
+      }
+      case WriteAction::kClose:
+        lose(std::error_code(), false);
+        return;
+      case WriteAction::kAbort:
+        lose(std::error_code(), true);
+        return;
+    }
+  }
+}
+
+void StreamState::on_readable(std::error_code ec) {
+  if (conn_.is_lost()) return;
+  if (ec && ec != asio::error::operation_aborted) {
+    lose(ec, false);
+    return;
+  }
+  for (int i = 0; i < kMaxReadsPerEvent && conn_.want_read(); ++i) {
+    std::span<char> space = conn_.prepare_receive(kReceiveChunk);
+    std::error_code rec;
+    const std::size_t n = socket_.read_some(
+        asio::mutable_buffer(space.data(), std::min(space.size(), kReceiveChunk)), rec);
+    if (rec == asio::error::would_block || rec == asio::error::try_again) {
+      (void)conn_.commit_received(0);
+      break;
+    }
+    if (rec == asio::error::eof) {
+      (void)conn_.commit_received(0);
+      deliver(conn_.eof_received());
+      break;
+    }
+    if (rec) {
+      (void)conn_.commit_received(0);
+      lose(rec, false);
+      return;
+    }
+    deliver(conn_.commit_received(n));
+    if (n < kReceiveChunk) break;  // the socket is most likely drained
+  }
+  pump();
+}
+
+void StreamState::on_writable(std::error_code ec) {
+  if (conn_.is_lost()) return;
+  pump();
+}
+
+void StreamState::lose(std::error_code error, bool reset) {
+  if (conn_.is_lost()) return;
+  std::error_code ignored;
+  if (reset) socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+  socket_.close(ignored);
+  deliver(conn_.connection_lost(error));
+  if (on_lost_) {
+    std::function<void()> on_lost = std::move(on_lost_);
+    on_lost_ = nullptr;
+    on_lost();
+  }
+}
+
+void StreamState::deliver(Completions completions) {
+  if (completions.read) complete_read(std::move(*completions.read));
+  if (completions.drain) {
+    const std::error_code ec = to_error_code(*completions.drain);
+    std::vector<std::unique_ptr<StatusHandler>> handlers = std::move(drain_handlers_);
+    drain_handlers_.clear();
+    for (auto& h : handlers) h->complete(ec);
+  }
+  if (completions.closed) {
+    const std::error_code ec = to_error_code(*completions.closed);
+    std::vector<std::unique_ptr<StatusHandler>> handlers = std::move(closed_handlers_);
+    closed_handlers_.clear();
+    for (auto& h : handlers) h->complete(ec);
+  }
+}
+
+// ---- Handles. ------------------------------------------------------------------------
+
+asio_backend::Stream HandleAccess::make(std::shared_ptr<StreamState> state) {
+  if (!state) return asio_backend::Stream{};
+  auto owner = std::make_shared<StreamOwner>(std::move(state));
+  return asio_backend::Stream{asio_backend::StreamReader(owner), asio_backend::StreamWriter(owner)};
+}
+
+asio_backend::Stream make_stream(Socket&& socket, const asio_backend::StreamOptions& options,
+                                 std::error_code& ec) {
+  return HandleAccess::make(StreamState::create(std::move(socket), options, ec));
+}
+
+}  // namespace sluice::asio_backend_internal
+
+namespace sluice::asio_backend {
+
+namespace {
+
+void throw_if(const std::error_code& ec, const char* what) {
+  if (ec) throw std::system_error(ec, what);
+}
+
+}  // namespace
+
+std::string to_string(const Endpoint& endpoint) {
+  if (const auto* tcp = std::get_if<asio::ip::tcp::endpoint>(&endpoint)) {
+    const asio::ip::address a = tcp->address();
+    const std::string host = a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
+    return host + ":" + std::to_string(tcp->port());
+  }
+  return std::get<asio::local::stream_protocol::endpoint>(endpoint).path();
+}
+
+void StreamWriter::write(std::string_view data) {
+  throw_if(state().write(data), "StreamWriter::write");
+}
+
+void StreamWriter::write(std::string&& data) {
+  throw_if(state().write(std::move(data)), "StreamWriter::write");
+}
+
+void StreamWriter::writelines(std::span<const std::string_view> pieces) {
+  throw_if(state().writelines(pieces), "StreamWriter::writelines");
+}
+
+void StreamWriter::write_eof() { throw_if(state().write_eof(), "StreamWriter::write_eof"); }
+
+void StreamWriter::set_write_buffer_limits(std::optional<std::int64_t> high,
+                                           std::optional<std::int64_t> low) {
+  throw_if(state().set_write_buffer_limits(high, low), "StreamWriter::set_write_buffer_limits");
+}
+
+std::optional<std::string> StreamWriter::get_extra_info(std::string_view name) const {
+  if (name == "peername") {
+    if (const auto& p = state().peername()) return to_string(*p);
+    return std::nullopt;
+  }
+  if (name == "sockname") {
+    if (const auto& s = state().sockname()) return to_string(*s);
+    return std::nullopt;
+  }
+  if (name == "socket") {
+    const int fd = state().native_handle();
+    if (fd < 0) return std::nullopt;
+    return std::to_string(fd);
+  }
+  return std::nullopt;
+}
+
+Stream make_stream(asio::ip::tcp::socket&& socket, const StreamOptions& options,
+                   std::error_code& ec) {
+  if (!socket.is_open()) {
+    ec = asio::error::bad_descriptor;
+    return Stream{};
+  }
+  return asio_backend_internal::make_stream(asio_backend_internal::Socket(std::move(socket)),
+                                            options, ec);
+}
+
+Stream make_stream(asio::ip::tcp::socket&& socket, const StreamOptions& options) {
+  std::error_code ec;
+  Stream s = make_stream(std::move(socket), options, ec);
+  throw_if(ec, "make_stream");
+  return s;
+}
+
+Stream make_stream(asio::local::stream_protocol::socket&& socket, const StreamOptions& options,
+                   std::error_code& ec) {
+  if (!socket.is_open()) {
+    ec = asio::error::bad_descriptor;
+    return Stream{};
+  }
+  return asio_backend_internal::make_stream(asio_backend_internal::Socket(std::move(socket)),
+                                            options, ec);
+}
+
+Stream make_stream(asio::local::stream_protocol::socket&& socket, const StreamOptions& options) {
+  std::error_code ec;
+  Stream s = make_stream(std::move(socket), options, ec);
+  throw_if(ec, "make_stream");
+  return s;
+}
+
+}  // namespace sluice::asio_backend

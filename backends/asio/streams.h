@@ -1,0 +1,48 @@
+// File: backends/asio/streams.h
+//
+// The Asio backend in one include: asyncio's streams API over standalone Asio
+// 1.22 (`sluice::asio_backend`).
+//
+//   #include "backends/asio/streams.h"
+//   namespace sab = sluice::asio_backend;
+//
+//   asio::awaitable<void> client(std::string host, std::uint16_t port) {
+//     auto ex = co_await asio::this_coro::executor;
+//     auto [reader, writer] = co_await sab::async_open_connection(ex, host, port,
+//                                                                 asio::use_awaitable);
+//     writer.write("hello\n");
+//     std::string echo = co_await reader.async_readline(asio::use_awaitable);
+//     writer.close();
+//     co_await writer.async_wait_closed(asio::use_awaitable);
+//   }
+//
+// Headers (each documents its part):
+//   stream_reader.h    StreamReader: async_read, async_readline,
+//                      async_readexactly, async_readuntil (one or several
+//                      separators), at_eof, last_error; cancellation.
+//   stream_writer.h    StreamWriter: write, writelines, write_eof, close,
+//                      abort, async_drain, async_wait_closed, water marks,
+//                      peername / sockname / native_handle / get_extra_info.
+//   stream.h           Stream {reader, writer}; make_stream() for sockets
+//                      that are already connected (socketpair).
+//   open_connection.h  async_open_connection, async_open_unix_connection.
+//   server.h           start_server, start_unix_server, Server.
+//   options.h          StreamOptions, ServerOptions.
+//   endpoint.h         Endpoint (TCP or UNIX), to_string.
+//
+// Errors are std::error_code: sluice::StreamErrc values (category
+// "sluice.stream", core/stream_error.h) for stream errors, the OS/Asio error
+// for connection errors.
+
+#ifndef SLUICE_BACKENDS_ASIO_STREAMS_H_
+#define SLUICE_BACKENDS_ASIO_STREAMS_H_
+
+#include "backends/asio/endpoint.h"
+#include "backends/asio/open_connection.h"
+#include "backends/asio/options.h"
+#include "backends/asio/server.h"
+#include "backends/asio/stream.h"
+#include "backends/asio/stream_reader.h"
+#include "backends/asio/stream_writer.h"
+
+#endif  // SLUICE_BACKENDS_ASIO_STREAMS_H_
