@@ -26,6 +26,7 @@ void SeparatorSearch::reset(std::span<const std::string_view> separators) {
     restart_at(0);
     return;
   }
+  floor_ = 0;
   bytes_.clear();
   failure_.clear();
   seps_.clear();
@@ -52,7 +53,13 @@ void SeparatorSearch::reset(std::span<const std::string_view> separators) {
 
 void SeparatorSearch::restart_at(std::size_t pos) {
   scanned_ = pos;
+  floor_ = pos;
   for (Sep& sep : seps_) sep.state = 0;
+}
+
+void SeparatorSearch::skip_to(std::size_t pos) {
+  assert(max_length_ == 1);
+  scanned_ = pos;
 }
 
 std::uint32_t SeparatorSearch::step(const Sep& sep, std::uint32_t state, char c) const {

@@ -52,8 +52,13 @@ class SeparatorSearch {
   }
 
   // restart_at: forget what was scanned; the next scan() considers only
-  // matches that start at or after `pos`.
+  // matches that start at or after `pos` (which becomes floor()).
   void restart_at(std::size_t pos);
+  // skip_to: the caller knows no match starts before `pos` (and no separator
+  // is longer than 1 byte): continue from there. floor() is unchanged.
+  void skip_to(std::size_t pos);
+  // floor: matches starting before it are not considered (see restart_at).
+  std::size_t floor() const { return floor_; }
 
   // scan: look at the bytes of `data` past scanned() (precondition: `data`
   // extends what earlier scans saw). Returns the earliest-ending match, or
@@ -81,6 +86,7 @@ class SeparatorSearch {
   std::vector<std::uint32_t> failure_;   // KMP failure tables, concatenated
   std::vector<Sep> seps_;                // sorted by length (stable)
   std::size_t scanned_ = 0;
+  std::size_t floor_ = 0;
   std::size_t min_length_ = 0;
   std::size_t max_length_ = 0;
 };

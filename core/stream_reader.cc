@@ -33,7 +33,10 @@ ReadPoll StreamReader::feed_data(std::string_view data) {
     bytes_discarded_ += data.size();
     return std::nullopt;
   }
-  if (data.empty()) return std::nullopt;  // asyncio: no wakeup for b''
+  if (data.empty()) {
+    buffer_.release_if_empty();  // after readline_view()
+    return std::nullopt;         // asyncio: no wakeup for b''
+  }
   buffer_.append(data);
   bytes_fed_ += data.size();
   after_feed();
@@ -216,7 +219,7 @@ ReadPoll StreamReader::start_readuntil(PendingOp op, std::span<const std::string
     search_.reset(separators);
     // The fast path (readline(), readuntil()) found no 1-byte separator in
     // what is buffered: those bytes need no second scan.
-    if (buffered_is_clean) search_.restart_at(buffer_.size());
+    if (buffered_is_clean) search_.skip_to(buffer_.size());
     return start(std::move(op));
   }
   // Another read is pending (and may own search_): try this one once with a
@@ -331,6 +334,11 @@ ReadPoll StreamReader::attempt_readuntil(PendingOp& op, SeparatorSearch& search)
   const std::size_t buflen = buffer_.size();
   // asyncio scans only when a separator could fit past `offset`.
   if (buflen >= op.offset && buflen - op.offset >= search.min_length()) {
+    // asyncio searches from `offset`. That never reaches back into bytes the
+    // scanner has seen, except after a read consumed under this pending one
+    // (bytes_moved_under_pending_op): then the scanner restarted at the old
+    // offset, and asyncio's next offset (buflen + 1 - max) can be lower.
+    if (op.offset < search.floor()) search.restart_at(op.offset);
     std::optional<SeparatorSearch::Match> match = search.scan(buffer_.view());
     if (match) {
       if (match->start > limit_) {

@@ -1507,6 +1507,20 @@ TEST(StreamReaderConcurrentRead, FailedReadAllMovesPendingReaduntilBackToItsOffs
   EXPECT_TRUE(IsBytes(r.feed_data("bbbb"), "bbb"));  // asyncio: find("bb", 1)
 }
 
+// Found by fuzz/stream_reader_fuzz: after a read consumed under a pending
+// readuntil, asyncio's next offset (buflen + 1 - longest separator) can fall
+// below the offset the scan restarted at; the "a" at 2 must then be found.
+TEST(StreamReaderConcurrentRead, PendingReaduntilSearchesFromAsyncioOffsetEvenBelowItsRestart) {
+  StreamReader r;
+  static constexpr std::string_view kSeps[] = {"aab", "a", "ba"};
+  EXPECT_TRUE(IsPending(r.readuntil(kSeps)));
+  EXPECT_TRUE(IsPending(r.feed_data("d0z\r\n")));  // offset 5 + 1 - 3 = 3
+  EXPECT_TRUE(IsBytes(r.readline(), "d0z\r\n"));    // consumed under it
+  EXPECT_TRUE(IsPending(r.feed_data("xya")));       // 3 - 3 < 1: no scan
+  EXPECT_TRUE(IsPending(r.feed_data("z")));         // scans from 3; offset 2
+  EXPECT_TRUE(IsBytes(r.feed_data("w"), "xya"));    // find from 2
+}
+
 TEST(StreamReaderConcurrentRead, ZeroSizedReadsCompleteWhileAnotherWaits) {
   StreamReader r;
   EXPECT_TRUE(IsPending(r.readline()));
