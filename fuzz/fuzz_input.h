@@ -36,7 +36,8 @@ class FuzzInput {
 
   // A string of up to max_len bytes (length first).
   std::string bytes(std::size_t max_len) {
-    std::size_t n = std::min(range(0, max_len), data_.size() - std::min(pos_, data_.size()));
+    const std::size_t wanted = range(0, max_len);  // consumes its bytes first
+    const std::size_t n = std::min(wanted, data_.size() - pos_);
     std::string out(data_.substr(pos_, n));
     pos_ += n;
     return out;
