@@ -57,12 +57,16 @@ void OutputQueue::consume(std::size_t n) {
     n -= left;
     pop_front();
   }
+  // An idle queue holds no block: the spare only serves a queue that keeps
+  // refilling before it drains (then writes allocate nothing).
+  if (size_ == 0) spare_.reset();
 }
 
 std::size_t OutputQueue::clear() {
   const std::size_t dropped = size_;
   while (count_ > 0) pop_front();
   size_ = 0;
+  spare_.reset();
   return dropped;
 }
 
@@ -100,6 +104,14 @@ void OutputQueue::pop_front() {
   first_ = (first_ + 1) % ring_.size();
   --count_;
   head_offset_ = 0;
+}
+
+std::size_t OutputQueue::block_bytes() const {
+  std::size_t total = spare_ ? kBlockSize : 0;
+  for (std::size_t i = 0; i < count_; ++i) {
+    if (at(i).block) total += at(i).capacity;
+  }
+  return total;
 }
 
 void OutputQueue::check_invariants() const {

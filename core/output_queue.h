@@ -21,9 +21,11 @@
 // moves or reallocates stored bytes, so a driver may keep views across
 // appends, e.g. while an asynchronous send (Asio, io_uring) is in flight.
 //
-// Memory: one fully sent kBlockSize block is kept as a spare and reused, and
-// the chunk FIFO is a ring that only grows, so a warmed-up queue fed small
-// writes allocates nothing at all. Nothing is ever allocated per byte.
+// Memory: while bytes stay queued, one fully sent kBlockSize block is kept
+// as a spare and reused, and the chunk FIFO is a ring that only grows, so a
+// queue that keeps being refilled allocates nothing. A queue that drains
+// empty frees its blocks (an idle writer holds no buffer memory; only the
+// ring's few slots remain). Nothing is ever allocated per byte.
 //
 // Example:
 //   OutputQueue q;
@@ -71,6 +73,10 @@ class OutputQueue {
   // append: queue `data`, adopting its storage when it is at least
   // kMinAdoptedSize bytes (no copy), else copying it as above.
   void append(std::string&& data);
+
+  // block_bytes: heap bytes held in blocks, the spare included (0 when the
+  // queue is empty).
+  std::size_t block_bytes() const;
 
   // size: bytes queued and not yet consumed.
   std::size_t size() const { return size_; }

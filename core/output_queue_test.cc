@@ -188,18 +188,48 @@ TEST(OutputQueueTest, RingWrapsAroundInOrder) {
   }
 }
 
-TEST(OutputQueueTest, WarmedUpQueueFedSmallWritesDoesNotAllocate) {
+TEST(OutputQueueTest, QueueKeptBusyBySmallWritesDoesNotAllocate) {
   OutputQueue q;
   const std::string piece(100, 'p');
-  // A driver that keeps up: 50 small writes, then everything is sent.
+  // A busy stream: 50 small writes, then all but the last piece is sent.
+  auto cycle = [&] {
+    for (int i = 0; i < 50; ++i) q.append(std::string_view(piece));
+    q.consume(q.size() - piece.size());
+  };
+  for (int i = 0; i < 100; ++i) cycle();  // warm up
+  const std::uint64_t before = testing::allocation_count();
+  for (int i = 0; i < 10000; ++i) cycle();
+  EXPECT_EQ(testing::allocation_count() - before, 0u);
+}
+
+TEST(OutputQueueTest, QueueThatDrainsAllocatesOneBlockPerBurstNotPerWrite) {
+  OutputQueue q;
+  const std::string piece(100, 'p');
   auto cycle = [&] {
     for (int i = 0; i < 50; ++i) q.append(std::string_view(piece));
     q.consume(q.size());
   };
   for (int i = 0; i < 100; ++i) cycle();  // warm up
   const std::uint64_t before = testing::allocation_count();
-  for (int i = 0; i < 10000; ++i) cycle();
-  EXPECT_EQ(testing::allocation_count() - before, 0u);
+  for (int i = 0; i < 1000; ++i) cycle();
+  EXPECT_EQ(testing::allocation_count() - before, 1000u);
+}
+
+TEST(OutputQueueTest, DrainedQueueHoldsNoBlock) {
+  OutputQueue q;
+  for (int i = 0; i < 1000; ++i) q.append(std::string_view("some bytes to send\n"));
+  EXPECT_GT(q.block_bytes(), 0u);
+  q.consume(q.size() / 2);
+  EXPECT_GT(q.block_bytes(), 0u);
+  q.consume(q.size());
+  EXPECT_EQ(q.block_bytes(), 0u);
+}
+
+TEST(OutputQueueTest, ClearedQueueHoldsNoBlock) {
+  OutputQueue q;
+  q.append(std::string(50000, 'x'));
+  EXPECT_EQ(q.clear(), 50000u);
+  EXPECT_EQ(q.block_bytes(), 0u);
 }
 
 }  // namespace

@@ -231,6 +231,9 @@ class StreamWriter {
   WriteBufferLimits get_write_buffer_limits() const { return limits_; }
   // get_write_buffer_size: bytes queued and not yet reported sent.
   std::size_t get_write_buffer_size() const { return queue_.size(); }
+  // buffer_capacity: heap bytes held for queued data (0 when idle: a writer
+  // whose queue drained holds no buffer).
+  std::size_t buffer_capacity() const { return queue_.block_bytes(); }
 
   // ---- Driver side. --------------------------------------------------------
 
