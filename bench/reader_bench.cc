@@ -11,6 +11,7 @@
 // reader in 64 KiB chunks the way a driver would: read until a read is
 // pending, then feed the next chunk.
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -138,7 +139,73 @@ void BM_read(benchmark::State& state) {
   run_reader(state, make_lines(state.range(0), "\n"), [n](sluice::StreamReader& r) { return r.read(n); });
 }
 
+// View-returning readline (no copy): the ceiling is plain memchr.
+void BM_readline_view(benchmark::State& state) {
+  const std::string data = make_lines(state.range(0), "\n");
+  std::size_t lines = 0;
+  for (auto _ : state) {
+    sluice::StreamReader reader(1 << 20);
+    lines = 0;
+    std::size_t fed = 0;
+    for (;;) {
+      std::optional<sluice::Result<std::string_view>> line = reader.readline_view();
+      if (!line) {
+        if (fed == data.size()) break;
+        const std::size_t n = std::min(kChunk, data.size() - fed);
+        (void)reader.feed_data(std::string_view(data).substr(fed, n));
+        fed += n;
+        continue;
+      }
+      benchmark::DoNotOptimize(**line);
+      ++lines;
+    }
+  }
+  set_counters(state, data.size(), lines);
+}
+
+// Linearity: one line of state.range(0) bytes (plus separator) fed one byte
+// at a time to a pending read, against the same bytes fed one at a time with
+// no read pending (what feeding alone costs) and the line fed at once.
+enum class Trickle { kFeedOnly, kReadline, kReaduntil4, kReaduntilSeveral };
+
+template <Trickle kind>
+void BM_trickle(benchmark::State& state) {
+  const std::size_t n = static_cast<std::size_t>(state.range(0));
+  static constexpr std::string_view kSeveral[] = {"\r\n", "\n", "<END>"};
+  const std::string_view sep = kind == Trickle::kReaduntil4 ? "<EN>" : "\n";
+  for (auto _ : state) {
+    sluice::StreamReader reader(2 * n + 16);
+    sluice::ReadPoll r;
+    if constexpr (kind == Trickle::kReadline) r = reader.readline();
+    if constexpr (kind == Trickle::kReaduntil4) r = reader.readuntil(sep);
+    if constexpr (kind == Trickle::kReaduntilSeveral) r = reader.readuntil(kSeveral);
+    const char c = 'x';
+    for (std::size_t i = 0; i < n; ++i) r = reader.feed_data(std::string_view(&c, 1));
+    for (char s : sep) r = reader.feed_data(std::string_view(&s, 1));
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(n) * state.iterations());
+}
+
+void BM_line_at_once(benchmark::State& state) {
+  const std::string line = std::string(static_cast<std::size_t>(state.range(0)), 'x') + "\n";
+  for (auto _ : state) {
+    sluice::StreamReader reader(line.size() + 16);
+    sluice::ReadPoll r = reader.readline();
+    r = reader.feed_data(line);
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(line.size()) * state.iterations());
+}
+
 #define LINE_SIZES Arg(16)->Arg(80)->Arg(1024)->Arg(65536)
+#define TRICKLE_SIZES Arg(1 << 20)->Arg(16 << 20)->Unit(benchmark::kMillisecond)
+BENCHMARK(BM_readline_view)->LINE_SIZES;
+BENCHMARK_TEMPLATE(BM_trickle, Trickle::kFeedOnly)->TRICKLE_SIZES;
+BENCHMARK_TEMPLATE(BM_trickle, Trickle::kReadline)->TRICKLE_SIZES;
+BENCHMARK_TEMPLATE(BM_trickle, Trickle::kReaduntil4)->TRICKLE_SIZES;
+BENCHMARK_TEMPLATE(BM_trickle, Trickle::kReaduntilSeveral)->TRICKLE_SIZES;
+BENCHMARK(BM_line_at_once)->TRICKLE_SIZES;
 BENCHMARK(BM_memchr_views)->LINE_SIZES;
 BENCHMARK(BM_memchr_strings)->LINE_SIZES;
 BENCHMARK(BM_readline)->LINE_SIZES;
