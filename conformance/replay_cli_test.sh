@@ -54,7 +54,11 @@ expect_run "unknown op in a file prints nothing" 2 "" "$tmp/bad.jsonl: line 2 (i
 expect_run "not JSON" 2 "" "$tmp/notjson.jsonl: line 2 (i=1), column 14:" -- --backend=core "$tmp/notjson.jsonl"
 expect_run "missing file" 2 "" "$tmp/missing.jsonl: cannot open" -- --backend=core "$tmp/missing.jsonl"
 expect_run "unknown backend" 2 "" 'unknown backend "bogus"' -- --backend=bogus "$tmp/a.jsonl"
-expect_run "asio not built yet" 2 "" 'backend "asio" not built yet' -- --backend=asio "$tmp/a.jsonl"
+stdin="$tmp/a.jsonl"
+expect_run "stdin, asio" 0 '{"i":0,"hex":"68690a"}' "" -- --backend=asio
+stdin="$tmp/empty"
+expect_run "files, asio" 0 "{\"vector\":\"$tmp/b.jsonl\"}
+{\"i\":0,\"error\":\"invalid_argument\"}" "" -- --backend=asio "$tmp/b.jsonl"
 expect_run "libevent not built yet" 2 "" 'backend "libevent" not built yet' -- --backend=libevent
 expect_run "no backend" 2 "" "--backend is required" -- "$tmp/a.jsonl"
 expect_run "unknown option" 2 "" "unknown option --frobnicate" -- --backend=core --frobnicate

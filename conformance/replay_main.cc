@@ -8,23 +8,31 @@
 // and then that vector's results. Every file is read and parsed before
 // anything runs, so unusable input prints no results at all.
 //
+// --backend=asio replays over a real loopback TCP connection (asio_replay.h
+// says how), one io_context for all vectors.
+//
 // Exit status: 0 when every vector ran (whatever the results); 2 for unusable
 // input (unreadable file, not JSON, unknown op, ...: each problem on standard
 // error as "replay: FILE: line L (i=L-1), column C: message") or a bad
 // command line (unknown option or backend, a backend not built yet); 1 when
-// standard output cannot be written.
+// standard output cannot be written; 3 when a network backend failed on a
+// vector (its connection could not be set up or did not settle: "replay:
+// FILE: asio: message"; that vector's results are printed but not to be
+// trusted).
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
-#include <memory>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <asio/io_context.hpp>
+
+#include "conformance/asio_replay.h"
 #include "conformance/core_replay.h"
 #include "conformance/json.h"
 #include "conformance/parse_error.h"
@@ -39,6 +47,7 @@ constexpr std::string_view kUsage = "usage: replay --backend=core|asio|libevent 
 constexpr int kExitOk = 0;
 constexpr int kExitOutputError = 1;
 constexpr int kExitUsage = 2;
+constexpr int kExitBackendFailed = 3;
 
 struct Input {
   std::string name;   // as given, or "<stdin>"
@@ -46,15 +55,16 @@ struct Input {
   Vector vector;
 };
 
-// A fresh backend, or nullptr with a message on stderr.
-std::unique_ptr<ReplayBackend> make_backend(std::string_view name) {
-  if (name == "core") return std::make_unique<CoreReplayBackend>();
-  if (name == "asio" || name == "libevent") {
+// known_backend: a backend this build can run; else false with a message on
+// stderr.
+bool known_backend(std::string_view name) {
+  if (name == "core" || name == "asio") return true;
+  if (name == "libevent") {
     std::cerr << "replay: backend \"" << name << "\" not built yet\n";
   } else {
     std::cerr << "replay: unknown backend \"" << name << "\" (expected core, asio or libevent)\n";
   }
-  return nullptr;
+  return false;
 }
 
 // Reads and parses one vector; false (with a message on stderr) if unusable.
@@ -121,7 +131,7 @@ int run(int argc, char** argv) {
     return kExitUsage;
   }
   // Checked before reading any input, so a bad backend never consumes stdin.
-  if (make_backend(backend_name) == nullptr) return kExitUsage;
+  if (!known_backend(backend_name)) return kExitUsage;
 
   const bool from_stdin = inputs.empty();
   if (from_stdin) inputs.push_back(Input{"<stdin>", true, {}});
@@ -129,19 +139,30 @@ int run(int argc, char** argv) {
   for (Input& input : inputs) usable = load(input) && usable;
   if (!usable) return kExitUsage;
 
+  asio::io_context io;  // --backend=asio: one for every vector
+  bool backend_failed = false;
   for (const Input& input : inputs) {
     if (!from_stdin) std::cout << "{\"vector\":" << json_quote(input.name) << "}\n";
-    std::unique_ptr<ReplayBackend> backend = make_backend(backend_name);
-    for (const std::string& line : run_vector(input.vector, *backend)) {
-      std::cout << line << "\n";
+    std::vector<std::string> lines;
+    if (backend_name == "asio") {
+      AsioReplayBackend backend(io);
+      lines = run_vector(input.vector, backend);
+      if (backend.error()) {
+        std::cerr << "replay: " << input.name << ": " << *backend.error() << "\n";
+        backend_failed = true;
+      }
+    } else {
+      CoreReplayBackend backend;
+      lines = run_vector(input.vector, backend);
     }
+    for (const std::string& line : lines) std::cout << line << "\n";
   }
   std::cout.flush();
   if (!std::cout) {
     std::cerr << "replay: error writing standard output\n";
     return kExitOutputError;
   }
-  return kExitOk;
+  return backend_failed ? kExitBackendFailed : kExitOk;
 }
 
 }  // namespace

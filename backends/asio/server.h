@@ -31,7 +31,7 @@
 // stderr: "Unhandled exception in client_connected_cb: WHAT") and that
 // connection is closed; the server keeps serving. When the callback returns
 // without closing the writer, and nothing else holds the handles, the
-// connection is aborted (see StreamReader on ownership).
+// connection is closed (flushed, then FIN; see StreamReader on ownership).
 //
 // The Server object (asyncio 3.13):
 //   close()              stop listening (idempotent); sockets() becomes

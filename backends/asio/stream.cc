@@ -135,10 +135,15 @@ std::shared_ptr<StreamState> StreamState::create(Socket socket,
   if (!no_peer) state->peername_ = to_endpoint(remote);
   ContextRegistry& registry = ContextRegistry::of(state->executor_);
   if (registry.add(state)) state->registry_ = &registry;
+  // Read from the start, before any read is asked for, as asyncio's
+  // transports do from connection_made: what arrives is buffered (up to the
+  // pause threshold) and the peer's EOF or reset is seen. (Not on a context
+  // that has shut down: nothing would run the posted pump.)
+  if (state->registry_) state->schedule();
   return state;
 }
 
-// Normally the connection is lost long before: abandon() aborts it. If not
+// Normally the connection is lost long before: abandon() closes it. If not
 // (the execution context is being destroyed), the socket's destructor closes
 // it.
 StreamState::~StreamState() {
@@ -149,7 +154,7 @@ void StreamState::on_context_shutdown() {
   registry_ = nullptr;
   on_lost_ = nullptr;
   // Taken out first: destroying a handler may destroy the last user handle,
-  // which abandons (aborts) this stream and re-enters the driver.
+  // which abandons this stream (an abort, now) and re-enters the driver.
   if (read_handler_) conn_.reader().cancel_pending_read();
   std::unique_ptr<ReadHandler> read = std::move(read_handler_);
   read_slot_ = asio::cancellation_slot();
@@ -281,7 +286,12 @@ void StreamState::start_wait_closed(std::unique_ptr<StatusHandler> handler) {
 int StreamState::native_handle() { return socket_.is_open() ? socket_.native_handle() : -1; }
 
 void StreamState::abandon() {
-  if (!conn_.writer().is_closing()) abort();
+  if (conn_.writer().is_closing()) return;
+  if (registry_ == nullptr || registry_->shut_down()) {
+    abort();  // no loop left to flush with
+    return;
+  }
+  close();  // the posted flush and the waits it arms keep this alive
 }
 
 // ---- The driver. ------------------------------------------------------------------

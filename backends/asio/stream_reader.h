@@ -47,10 +47,13 @@
 //
 // Ownership: a StreamReader is a cheap, copyable handle. The reader and the
 // writer of one connection share it: the connection stays open while either
-// (or a pending operation) lives, and is aborted when the last user handle is
-// destroyed without close(). A default-constructed StreamReader has no
-// connection; calling anything but operator bool on it is a precondition
-// violation. Handles must not outlive their execution context.
+// (or a pending operation) lives. When the last user handle is destroyed
+// without close(), the connection is closed as by close() (what is queued is
+// still sent, then FIN), like asyncio's StreamWriter.__del__; if the
+// execution context has shut down (no loop left to send with), it is aborted
+// instead. A default-constructed StreamReader has no connection; calling
+// anything but operator bool on it is a precondition violation. Handles must
+// not outlive their execution context.
 //
 // Threading: like an Asio socket. Use it from its executor (get_executor());
 // it is not thread-safe.
@@ -153,6 +156,16 @@ class StreamReader {
   // buffer holds (0 when nothing is buffered).
   std::size_t buffered_size() const { return state().connection().reader().buffered_size(); }
   std::size_t buffer_capacity() const { return state().connection().reader().buffer_capacity(); }
+  // bytes_received: bytes read from the socket so far (buffered, handed to a
+  // read, or discarded by one). With the peer's byte count it tells what is
+  // still in the socket (the replay tool waits on it).
+  std::uint64_t bytes_received() const { return state().connection().reader().bytes_fed(); }
+  // eof_received: the peer's EOF was read from the socket (bytes may still be
+  // buffered; at_eof() says when they are gone).
+  bool eof_received() const { return state().connection().reader().eof_received(); }
+  // reading_paused: the reader asked the backend to stop reading from the
+  // socket (flow control, below) and no read has resumed it yet.
+  bool reading_paused() const { return state().connection().reader().reading_paused(); }
 
  private:
   friend struct asio_backend_internal::HandleAccess;

@@ -39,9 +39,10 @@
 // get_extra_info(name) for "peername", "sockname" (as to_string(Endpoint))
 // and "socket" (the descriptor in decimal); nullopt for anything else.
 //
-// Ownership and threading: as StreamReader (a shared handle; the connection
-// is aborted when the last handle of reader and writer is destroyed without
-// close(); use it from its executor).
+// Ownership and threading: as StreamReader (a shared handle; when the last
+// handle of reader and writer is destroyed without close(), the connection
+// is closed gracefully as by close(), like asyncio's StreamWriter.__del__;
+// use it from its executor).
 
 #ifndef SLUICE_BACKENDS_ASIO_STREAM_WRITER_H_
 #define SLUICE_BACKENDS_ASIO_STREAM_WRITER_H_

@@ -64,6 +64,13 @@ class ContextRegistry final : public asio::execution_context::service {
     hooks_.erase(hook);
   }
 
+  // shut_down: the context's shutdown has begun (handlers posted now would
+  // never run).
+  bool shut_down() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return shut_down_;
+  }
+
  private:
   void shutdown() override {
     std::vector<std::shared_ptr<ShutdownHook>> live;

@@ -7,8 +7,10 @@
 // stream_writer.h), which share one StreamOwner, which owns the StreamState.
 //
 // The driver (readiness style over Asio):
-//   - Reading: while conn.want_read() it keeps one socket.async_wait(read) in
-//     flight; when readable it read_some()s straight into
+//   - Reading: from the start (create() schedules the first pump, as
+//     asyncio's transports start reading in connection_made), and while
+//     conn.want_read(), it keeps one socket.async_wait(read) in flight; when
+//     readable it read_some()s straight into
 //     conn.prepare_receive(kReceiveChunk) / commit_received(k) (zero copy; no
 //     receive buffer is held between reads: an idle connection costs no
 //     buffer) until the socket would block, want_read() turns false (the
@@ -30,7 +32,9 @@
 // Ownership and lifetime: a StreamState is shared by the StreamOwner (the
 // user's handles), by every internal asynchronous operation in flight (a wait,
 // a posted flush) and by the server's bookkeeping (weakly). When the last user
-// handle goes, abandon() aborts the connection unless it is already closing;
+// handle goes, abandon() closes the connection (flush, then FIN, as asyncio's
+// StreamWriter.__del__ does) unless it is already closing; the operations in
+// flight keep the StreamState alive until the close is done;
 // the socket's descriptor is released when the connection is lost (closed,
 // aborted or failed), not when the StreamState dies. The waiting handlers are
 // owned here, so a coroutine suspended on this stream (whose frame holds the
@@ -152,7 +156,9 @@ class StreamState final : public ShutdownHook, public std::enable_shared_from_th
 
   // ---- Owners. -----------------------------------------------------------------
 
-  // abandon: the last user handle is gone. Aborts (RST) unless closing.
+  // abandon: the last user handle is gone. Closes (flush, then FIN) unless
+  // closing; aborts (RST) if the execution context has shut down, since no
+  // loop is left to flush with.
   void abandon();
   // set_on_lost: called once, inside the driver, when the connection is lost
   // (servers count their active connections with it). Must not call user
