@@ -135,17 +135,21 @@ TEST(OutputQueueTest, ViewsSurviveLaterAppends) {
   EXPECT_EQ(views[0].data(), in_flight.data());
 }
 
-TEST(OutputQueueTest, FullySentBlockIsReused) {
+TEST(OutputQueueTest, FullySentBlockIsReusedWhileBytesStayQueued) {
   OutputQueue q;
-  q.append(std::string_view("first"));
-  std::array<std::string_view, 1> views;
+  const std::string piece(64, 'p');
+  const std::size_t per_block = OutputQueue::kBlockSize / piece.size();
+  for (std::size_t i = 0; i < per_block; ++i) q.append(std::string_view(piece));  // block 1, full
+  std::array<std::string_view, 2> views;
   ASSERT_EQ(q.peek(views), 1u);
-  const char* block = views[0].data();
-  q.consume(q.size());
-  q.append(std::string_view("second"));
-  ASSERT_EQ(q.peek(views), 1u);
-  EXPECT_EQ(views[0].data(), block);
-  EXPECT_EQ(views[0], "second");
+  const char* first_block = views[0].data();
+  q.append(std::string_view(piece));      // block 2
+  q.consume(OutputQueue::kBlockSize);     // block 1 sent: kept as the spare
+  for (std::size_t i = 1; i < per_block; ++i) q.append(std::string_view(piece));  // block 2 full
+  q.append(std::string_view("next"));    // needs a block: the spare
+  ASSERT_EQ(q.peek(views), 2u);
+  EXPECT_EQ(views[1].data(), first_block);
+  EXPECT_EQ(views[1], "next");
 }
 
 TEST(OutputQueueTest, ClearDropsEverythingAndReportsHowMuch) {
@@ -212,7 +216,7 @@ TEST(OutputQueueTest, QueueThatDrainsAllocatesOneBlockPerBurstNotPerWrite) {
   for (int i = 0; i < 100; ++i) cycle();  // warm up
   const std::uint64_t before = testing::allocation_count();
   for (int i = 0; i < 1000; ++i) cycle();
-  EXPECT_EQ(testing::allocation_count() - before, 1000u);
+  EXPECT_LE(testing::allocation_count() - before, 1000u);
 }
 
 TEST(OutputQueueTest, DrainedQueueHoldsNoBlock) {
