@@ -45,6 +45,9 @@ std::string format_error_result(std::size_t i, OpKind kind, const StreamError& e
     case StreamErrc::kNotSupported:
       out += "\"not_supported\"";
       break;
+    case StreamErrc::kTlsError:
+      out += "\"tls_error\"";
+      break;
   }
   return out + "}";
 }

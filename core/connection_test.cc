@@ -171,5 +171,14 @@ TEST(ConnectionTest, LossWithNothingPendingCompletesNothing) {
   EXPECT_TRUE(conn.connection_lost().empty());
 }
 
+
+TEST(ConnectionTest, PlainConnectionsHaveNoHandshake) {
+  Connection conn;
+  EXPECT_EQ(conn.handshake(), StatusPoll(Ok{}));
+  EXPECT_EQ(conn.tls(), nullptr);
+  EXPECT_FALSE(conn.handshake_in_progress());
+  EXPECT_FALSE(conn.shutdown_in_progress());
+}
+
 }  // namespace
 }  // namespace sluice

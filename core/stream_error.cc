@@ -27,6 +27,8 @@ class StreamErrcCategory final : public std::error_category {
         return "Cannot call write() after write_eof()";
       case StreamErrc::kNotSupported:
         return "operation not supported by this transport";
+      case StreamErrc::kTlsError:
+        return "TLS error";
     }
     return "unknown sluice.stream error";
   }
@@ -66,6 +68,11 @@ std::string StreamError::message() const {
       return "Cannot call write() after write_eof()";
     case StreamErrc::kNotSupported:
       return detail;
+    case StreamErrc::kTlsError: {
+      std::string out = *detail != '\0' ? detail : "TLS error";
+      if (!tls_reason.empty()) out += ": " + tls_reason;
+      return out;
+    }
   }
   return "unknown stream error";
 }
@@ -73,7 +80,8 @@ std::string StreamError::message() const {
 bool operator==(const StreamError& a, const StreamError& b) {
   return a.code == b.code && a.partial == b.partial && a.expected == b.expected &&
          a.consumed == b.consumed && a.overrun == b.overrun &&
-         a.connection_error == b.connection_error && std::strcmp(a.detail, b.detail) == 0;
+         a.connection_error == b.connection_error && std::strcmp(a.detail, b.detail) == 0 &&
+         a.tls_reason == b.tls_reason;
 }
 
 StreamError StreamError::incomplete_read(std::string partial,
@@ -125,6 +133,14 @@ StreamError StreamError::not_supported(const char* detail) {
 StreamError StreamError::write_after_eof() {
   StreamError e;
   e.code = StreamErrc::kWriteAfterEof;
+  return e;
+}
+
+StreamError StreamError::tls(const char* detail, std::string reason) {
+  StreamError e;
+  e.code = StreamErrc::kTlsError;
+  e.detail = detail;
+  e.tls_reason = std::move(reason);
   return e;
 }
 

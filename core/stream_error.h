@@ -13,6 +13,7 @@
 //   ConnectionResetError & co.           kConnectionError      connection_error
 //   RuntimeError (write after write_eof) kWriteAfterEof        -
 //   NotImplementedError (write_eof, TLS) kNotSupported         -
+//   ssl.SSLError & co. (TLS failures)    kTlsError             tls_reason
 //
 // message() reproduces asyncio's exception text, so logs read the same.
 // Backends translate StreamError into std::error_code (see stream_errc_category())
@@ -50,6 +51,12 @@ enum class StreamErrc {
   kWriteAfterEof,
   // NotImplementedError: the transport cannot do this (write_eof over TLS).
   kNotSupported,
+  // ssl.SSLError and its subclasses: the TLS layer failed (bad certificate,
+  // hostname mismatch, a peer that does not speak TLS, a corrupt record, an
+  // alert from the peer). `detail` says what failed ("TLS handshake failed"),
+  // `tls_reason` carries OpenSSL's own reason. Sticky on the reader, like
+  // kConnectionError.
+  kTlsError,
 };
 
 // The std::error_code category of StreamErrc ("sluice.stream").
@@ -78,12 +85,19 @@ struct StreamError {
   std::error_code connection_error;
   // kInvalidArgument, kNotSupported and kConcurrentRead: which operation or
   // argument; kConnectionError: asyncio's own text where it has one
-  // ("Connection lost"), else empty and the cause's message is used. A string
-  // literal; never owned.
+  // ("Connection lost"), else empty and the cause's message is used;
+  // kTlsError: what failed ("TLS handshake failed"). A string literal; never
+  // owned.
   const char* detail = "";
+  // kTlsError: OpenSSL's reason, owned (the first error of OpenSSL's error
+  // queue as ERR_error_string_n prints it, plus the certificate verification
+  // result when that failed), e.g. "error:0A000086:SSL routines::certificate
+  // verify failed (hostname mismatch)". Empty for every other code.
+  std::string tls_reason;
 
   // asyncio's str(exception), e.g. "18 bytes read on a total of 36 expected
-  // bytes" or "Separator is found, but chunk is longer than limit".
+  // bytes" or "Separator is found, but chunk is longer than limit"; for
+  // kTlsError "<detail>: <tls_reason>".
   std::string message() const;
 
   static StreamError incomplete_read(std::string partial,
@@ -94,6 +108,7 @@ struct StreamError {
   static StreamError connection(std::error_code cause, const char* detail = "");
   static StreamError not_supported(const char* detail);
   static StreamError write_after_eof();
+  static StreamError tls(const char* detail, std::string reason);
 
   // Field by field; `detail` by its text.
   friend bool operator==(const StreamError& a, const StreamError& b);

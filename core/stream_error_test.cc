@@ -42,6 +42,18 @@ TEST(StreamError, ConnectionErrorWithoutTextUsesTheCause) {
             std::make_error_code(std::errc::broken_pipe).message());
 }
 
+TEST(StreamError, TlsErrorMessageJoinsDetailAndReason) {
+  StreamError e = StreamError::tls("TLS handshake failed", "certificate verify failed");
+  EXPECT_EQ(e.code, StreamErrc::kTlsError);
+  EXPECT_EQ(e.message(), "TLS handshake failed: certificate verify failed");
+  EXPECT_EQ(StreamError::tls("", "").message(), "TLS error");
+}
+
+TEST(StreamError, TlsErrorsCompareByReason) {
+  EXPECT_EQ(StreamError::tls("x", "a"), StreamError::tls("x", "a"));
+  EXPECT_FALSE(StreamError::tls("x", "a") == StreamError::tls("x", "b"));
+}
+
 TEST(StreamError, ErrorCodeUsesSluiceCategory) {
   std::error_code ec = StreamErrc::kLimitOverrun;
   EXPECT_STREQ(ec.category().name(), "sluice.stream");

@@ -67,8 +67,12 @@ ReadPoll StreamReader::feed_eof() {
 }
 
 ReadPoll StreamReader::set_exception(std::error_code cause) {
+  return set_exception(StreamError::connection(cause));
+}
+
+ReadPoll StreamReader::set_exception(StreamError error) {
   buffer_.release_if_empty();  // after readline_view()
-  exception_ = StreamError::connection(cause);
+  exception_ = std::move(error);
   if (op_.kind == OpKind::kNone) return std::nullopt;
   // What read(-1) had collected is lost with the error, as in asyncio.
   bytes_discarded_ += op_.collected.size();
@@ -270,6 +274,23 @@ void StreamReader::cancel_pending_read() {
     buffer_.append(op_.collected);
   }
   op_ = PendingOp{};
+}
+
+std::string StreamReader::take_buffered() {
+  assert(op_.kind == OpKind::kNone && "take_buffered() while a read is pending");
+  buffer_.release_if_empty();  // after readline_view()
+  std::string bytes = buffer_.empty() ? std::string() : buffer_.take(buffer_.size());
+  maybe_resume();
+  return bytes;
+}
+
+std::size_t StreamReader::discard_buffered() {
+  assert(op_.kind == OpKind::kNone && "discard_buffered() while a read is pending");
+  const std::size_t n = buffer_.size();
+  discard(n);
+  buffer_.release_if_empty();  // after readline_view()
+  maybe_resume();
+  return n;
 }
 
 // ---- The operations --------------------------------------------------------

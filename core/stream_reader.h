@@ -149,6 +149,10 @@ class StreamReader {
   // later read fail with kConnectionError{cause}. Buffered bytes are kept but
   // can no longer be read (asyncio's rule). A later call replaces the cause.
   [[nodiscard]] ReadPoll set_exception(std::error_code cause);
+  // set_exception: the same for a failure that is not a connection error
+  // (a TLS failure: kTlsError): the pending read and every later read fail
+  // with `error` itself.
+  [[nodiscard]] ReadPoll set_exception(StreamError error);
 
   // exception: the held connection error, if any (asyncio's exception()).
   const std::optional<StreamError>& exception() const { return exception_; }
@@ -194,6 +198,16 @@ class StreamReader {
   // cancel_pending_read: forget the pending read (its issuer was cancelled).
   // No byte is lost: everything it had not returned stays readable.
   void cancel_pending_read();
+
+  // take_buffered / discard_buffered: empty the buffer, for a connection
+  // that switches protocol under the reader (Connection::start_tls, which
+  // hands buffered bytes to TLS as ciphertext, or drops them). take_buffered
+  // returns the bytes (counted as handed out); discard_buffered counts them
+  // in bytes_discarded() and returns how many. Precondition: no read is
+  // pending (a pending read may hold state about those bytes). Resumes
+  // reading if it was paused.
+  std::string take_buffered();
+  std::size_t discard_buffered();
 
   // ---- Introspection (tests, fuzzers, backends). -------------------------
 

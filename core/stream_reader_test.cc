@@ -83,6 +83,7 @@ const char* CodeName(StreamErrc code) {
     case StreamErrc::kConnectionError: return "kConnectionError";
     case StreamErrc::kWriteAfterEof: return "kWriteAfterEof";
     case StreamErrc::kNotSupported: return "kNotSupported";
+    case StreamErrc::kTlsError: return "kTlsError";
   }
   return "unknown StreamErrc";
 }
@@ -2431,6 +2432,40 @@ TEST(StreamReaderReadlineView, LongLineTrickledByteByByteCompletes) {
   }
   EXPECT_TRUE(IsPending(r.feed_data("\n")));
   EXPECT_EQ(r.readline_view()->value().size(), line.size() + 1);
+}
+
+
+// ---- Handing the buffer over (Connection::start_tls). ----
+
+TEST(StreamReaderHandOver, TakeBufferedReturnsEverythingAndResumes) {
+  StreamReader r(2);
+  EXPECT_TRUE(IsPending(r.feed_data("hello")));  // > 2*limit: paused
+  ASSERT_TRUE(r.reading_paused());
+  EXPECT_EQ(r.take_buffered(), "hello");
+  EXPECT_EQ(r.buffered_size(), 0u);
+  EXPECT_FALSE(r.reading_paused());
+  EXPECT_EQ(r.bytes_discarded(), 0u);
+  EXPECT_EQ(r.take_buffered(), "");
+  r.check_invariants();
+}
+
+TEST(StreamReaderHandOver, DiscardBufferedCountsTheBytes) {
+  StreamReader r;
+  EXPECT_TRUE(IsPending(r.feed_data("injected")));
+  EXPECT_EQ(r.discard_buffered(), 8u);
+  EXPECT_EQ(r.bytes_discarded(), 8u);
+  EXPECT_EQ(r.buffered_size(), 0u);
+  r.check_invariants();
+}
+
+TEST(StreamReaderHandOver, SetExceptionTakesAnyStreamError) {
+  StreamReader r;
+  ASSERT_TRUE(IsPending(r.readline()));
+  const StreamError tls = StreamError::tls("TLS error", "bad record mac");
+  ReadPoll failed = r.set_exception(tls);
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_EQ(failed->error(), tls);
+  EXPECT_EQ(r.read(0)->error(), tls);  // sticky
 }
 
 }  // namespace

@@ -131,7 +131,7 @@ void StreamWriter::abort() {
 StatusPoll StreamWriter::drain() {
   // (1) asyncio checks the reader's exception, which connection_lost(exc)
   // set; (2) then _drain_helper's "Connection lost".
-  if (lost_error_) return completed(StreamError::connection(*lost_error_));
+  if (failure_) return completed(*failure_);
   if (state_ == WriterState::kClosed) return completed(connection_lost_error());
   // (3) closing: asyncio's one yield, modelled as "wait for the loss" (see
   // the header); (4)/(5) the paused check.
@@ -144,7 +144,7 @@ StatusPoll StreamWriter::drain() {
 
 StatusPoll StreamWriter::wait_closed() {
   if (state_ == WriterState::kClosed) {
-    if (lost_error_) return completed(StreamError::connection(*lost_error_));
+    if (failure_) return completed(*failure_);
     return completed_ok();
   }
   closed_waiting_ = true;
@@ -218,16 +218,27 @@ void StreamWriter::eof_sent() {
 }
 
 WriterRelease StreamWriter::connection_lost(std::error_code error) {
+  if (!error) return lose(std::nullopt);
+  return lose(StreamError::connection(error));
+}
+
+WriterRelease StreamWriter::connection_lost(const StreamError& failure) { return lose(failure); }
+
+WriterRelease StreamWriter::lose(std::optional<StreamError> failure) {
   WriterRelease release;
   assert(state_ != WriterState::kClosed);
   if (state_ == WriterState::kClosed) return release;
   bytes_dropped_ += queue_.clear();
   state_ = WriterState::kClosed;
-  if (error) lost_error_ = error;
+  if (failure) {
+    lost_error_ = failure->code == StreamErrc::kConnectionError ? failure->connection_error
+                                                                 : make_error_code(failure->code);
+    failure_ = std::move(failure);
+  }
   if (drain_waiting_) {
     drain_waiting_ = false;
-    if (error) {
-      release.drain.emplace(StreamError::connection(error));
+    if (failure_) {
+      release.drain.emplace(*failure_);
     } else if (paused_) {
       release.drain.emplace(Ok{});  // FlowControlMixin: paused waiters return
     } else {
@@ -236,8 +247,8 @@ WriterRelease StreamWriter::connection_lost(std::error_code error) {
   }
   if (closed_waiting_) {
     closed_waiting_ = false;
-    if (error) {
-      release.closed.emplace(StreamError::connection(error));
+    if (failure_) {
+      release.closed.emplace(*failure_);
     } else {
       release.closed.emplace(Ok{});
     }
@@ -271,6 +282,7 @@ void StreamWriter::check_invariants() const {
     assert(!queue_.empty());
   }
   if (state_ != WriterState::kClosed) assert(!lost_error_);
+  assert(lost_error_.has_value() == failure_.has_value());
   if (state_ == WriterState::kClosed) assert(!drain_waiting_ && !closed_waiting_);
   if (drain_waiting_) assert(paused_ || is_closing());
 #endif

@@ -201,6 +201,9 @@ class StreamWriter {
   }
 
   bool can_write_eof() const { return can_write_eof_; }
+  // set_can_write_eof: the transport changed under the writer
+  // (Connection::start_tls turns it off: TLS has no half-close).
+  void set_can_write_eof(bool can) { can_write_eof_ = can; }
   // write_eof: shut down the write side once everything queued is sent.
   // kNotSupported if !can_write_eof(); a no-op (Ok) when closing or
   // already called.
@@ -261,6 +264,11 @@ class StreamWriter {
   // Returns the drains and wait_closeds released. Calling it twice is a
   // driver bug (asserted; ignored in release builds).
   WriterRelease connection_lost(std::error_code error = {});
+  // connection_lost: the same for a failure that is not an error_code (a TLS
+  // failure, kTlsError): pending and later drains and wait_closeds fail with
+  // `failure` itself. lost_error() is then failure.connection_error for a
+  // kConnectionError, else make_error_code(failure.code).
+  WriterRelease connection_lost(const StreamError& failure);
 
   // ---- Introspection (tests, backends). -----------------------------------
 
@@ -268,7 +276,8 @@ class StreamWriter {
   // write_paused: above the high mark and not yet back to the low mark
   // (asyncio's protocol._paused); drain() waits while it is true.
   bool write_paused() const { return paused_; }
-  // The error passed to connection_lost(), if any.
+  // The error passed to connection_lost(), if any (see the StreamError
+  // overload for failures that are not error_codes).
   const std::optional<std::error_code>& lost_error() const { return lost_error_; }
   // writes_dropped: write() calls whose bytes were dropped because the
   // writer was closing or closed (asyncio's _conn_lost counter, minus one).
@@ -288,6 +297,8 @@ class StreamWriter {
   // True if write() must drop its bytes (closing or closed).
   bool dropping() const;
   void maybe_pause();
+  // connection_lost's work; `failure` empty for a clean loss.
+  WriterRelease lose(std::optional<StreamError> failure);
 
   OutputQueue queue_;
   WriteBufferLimits limits_;
@@ -304,6 +315,9 @@ class StreamWriter {
   bool drain_waiting_ = false;
   bool closed_waiting_ = false;
   std::optional<std::error_code> lost_error_;
+  // What drains and wait_closeds fail with after a loss with an error. Set
+  // exactly when lost_error_ is.
+  std::optional<StreamError> failure_;
   std::uint64_t writes_dropped_ = 0;
   std::uint64_t bytes_accepted_ = 0;
   std::uint64_t bytes_sent_ = 0;

@@ -555,5 +555,28 @@ TEST(StreamWriterTest, StatesAndActionsHaveNames) {
   EXPECT_EQ(to_string(WriteAction::kShutdownWrite), "kShutdownWrite");
 }
 
+
+TEST(StreamWriterTest, LossWithAStreamErrorFailsWaitersWithIt) {
+  StreamWriter w;
+  ASSERT_TRUE(w.write(std::string(kDefaultHighWater + 1, 'x')).ok());
+  ASSERT_EQ(w.drain(), std::nullopt);
+  ASSERT_EQ(w.wait_closed(), std::nullopt);
+  const StreamError tls = StreamError::tls("TLS error", "decryption failed");
+  WriterRelease r = w.connection_lost(tls);
+  EXPECT_EQ(r.drain, Status(tls));
+  EXPECT_EQ(r.closed, Status(tls));
+  EXPECT_EQ(w.drain(), StatusPoll(tls));
+  EXPECT_EQ(w.wait_closed(), StatusPoll(tls));
+  EXPECT_EQ(w.lost_error(), make_error_code(StreamErrc::kTlsError));
+  w.check_invariants();
+}
+
+TEST(StreamWriterTest, CanWriteEofCanBeTurnedOff) {
+  StreamWriter w;
+  w.set_can_write_eof(false);
+  EXPECT_FALSE(w.can_write_eof());
+  EXPECT_EQ(w.write_eof().error().code, StreamErrc::kNotSupported);
+}
+
 }  // namespace
 }  // namespace sluice

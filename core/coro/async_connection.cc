@@ -59,6 +59,11 @@ void StatusOp::await_resume() {
   if (!s.ok()) throw_stream_error(std::move(s).error());
 }
 
+std::optional<Status> StatusOpBase::take_preset() {
+  assert(!linked_);  // as_result() is called before co_await
+  return std::exchange(result_, std::nullopt);
+}
+
 namespace coro_internal {
 
 void WaiterList::push_back(StatusOpBase& op) {
@@ -171,7 +176,20 @@ AsyncConnection::AsyncConnection(Executor& executor, ConnectionOptions options)
 
 AsyncConnection::~AsyncConnection() {
   assert(read_waiter_ == nullptr && drain_waiters_.empty() && closed_waiters_.empty() &&
+         handshake_waiters_.empty() &&
          "an AsyncConnection must outlive the coroutines waiting on it");
+}
+
+StatusOp AsyncConnection::handshake() { return StatusOp(*this, StatusOpBase::Kind::kHandshake); }
+
+StatusOp AsyncConnection::start_tls(TlsOptions options, StartTlsBuffered buffered) {
+  const Interest before = interest();
+  Status started = conn_.start_tls(std::move(options), buffered);
+  wake_if_changed(before);
+  if (!started.ok()) {
+    return StatusOp(*this, StatusOpBase::Kind::kHandshake, std::optional<Status>(std::move(started)));
+  }
+  return StatusOp(*this, StatusOpBase::Kind::kHandshake);
 }
 
 void AsyncConnection::wake_if_changed(Interest before) {
@@ -222,21 +240,42 @@ void AsyncConnection::cancel_read(ReadOpBase& op) {
   conn_.reader().cancel_pending_read();
 }
 
+coro_internal::WaiterList& AsyncConnection::waiters(StatusOpBase::Kind kind) {
+  switch (kind) {
+    case StatusOpBase::Kind::kDrain:
+      return drain_waiters_;
+    case StatusOpBase::Kind::kWaitClosed:
+      return closed_waiters_;
+    case StatusOpBase::Kind::kHandshake:
+      break;
+  }
+  return handshake_waiters_;
+}
+
 bool AsyncConnection::start_status(StatusOpBase& op, std::coroutine_handle<> h) {
-  const bool drain = op.kind_ == StatusOpBase::Kind::kDrain;
-  StatusPoll poll = drain ? conn_.writer().drain() : conn_.writer().wait_closed();
+  if (op.result_) return false;  // known before the co_await
+  StatusPoll poll;
+  switch (op.kind_) {
+    case StatusOpBase::Kind::kDrain:
+      poll = conn_.writer().drain();
+      break;
+    case StatusOpBase::Kind::kWaitClosed:
+      poll = conn_.writer().wait_closed();
+      break;
+    case StatusOpBase::Kind::kHandshake:
+      poll = conn_.handshake();
+      break;
+  }
   if (poll) {
     op.result_ = std::move(*poll);
     return false;
   }
   op.handle_ = h;
-  (drain ? drain_waiters_ : closed_waiters_).push_back(op);
+  waiters(op.kind_).push_back(op);
   return true;
 }
 
-void AsyncConnection::cancel_status(StatusOpBase& op) {
-  (op.kind_ == StatusOpBase::Kind::kDrain ? drain_waiters_ : closed_waiters_).remove(op);
-}
+void AsyncConnection::cancel_status(StatusOpBase& op) { waiters(op.kind_).remove(op); }
 
 void AsyncConnection::release(coro_internal::WaiterList& list, const Status& status) {
   while (StatusOpBase* op = list.pop_front()) {
@@ -256,6 +295,7 @@ void AsyncConnection::dispatch(Completions completions) {
       executor_->post(op->handle_);
     }
   }
+  if (completions.handshake) release(handshake_waiters_, *completions.handshake);
   if (completions.drain) release(drain_waiters_, *completions.drain);
   if (completions.closed) release(closed_waiters_, *completions.closed);
 }

@@ -11,6 +11,8 @@
 //   co_await conn.writer().wait_closed();
 //   while (std::optional<std::string> line = co_await conn.reader().next_line()) {...}
 //                                          // asyncio's `async for line in reader`
+//   co_await conn.handshake();             // TLS: wait until established
+//   co_await conn.start_tls(tls_options);  // STARTTLS: upgrade, then handshake
 //
 // Errors: the plain forms throw the exceptions of stream_exceptions.h
 // (IncompleteReadError, LimitOverrunError, ConnectionError, StreamException).
@@ -155,8 +157,11 @@ class NextLineOp : public ReadOpBase {
 
 class StatusOpBase {
  public:
-  enum class Kind { kDrain, kWaitClosed };
+  enum class Kind { kDrain, kWaitClosed, kHandshake };
   StatusOpBase(AsyncConnection& conn, Kind kind) noexcept : conn_(&conn), kind_(kind) {}
+  // An op whose result is already known (e.g. start_tls() failed at once).
+  StatusOpBase(AsyncConnection& conn, Kind kind, std::optional<Status> result) noexcept
+      : conn_(&conn), kind_(kind), result_(std::move(result)) {}
   StatusOpBase(const StatusOpBase&) = delete;
   StatusOpBase& operator=(const StatusOpBase&) = delete;
   ~StatusOpBase();
@@ -166,6 +171,8 @@ class StatusOpBase {
 
  protected:
   Status take_result();
+  // The result known before the co_await, moved out (as_result()).
+  std::optional<Status> take_preset();
 
   AsyncConnection* conn_;
   Kind kind_;
@@ -193,7 +200,7 @@ class StatusOp : public StatusOpBase {
  public:
   using StatusOpBase::StatusOpBase;
   void await_resume();
-  StatusResultOp as_result() && { return StatusResultOp(*conn_, kind_); }
+  StatusResultOp as_result() && { return StatusResultOp(*conn_, kind_, take_preset()); }
 };
 
 namespace coro_internal {
@@ -294,6 +301,19 @@ class AsyncConnection {
   AsyncReader& reader() { return reader_; }
   AsyncWriter& writer() { return writer_; }
 
+  // ---- TLS (core/connection.h section 4).
+  // handshake: wait for the TLS handshake (returns at once for a plain
+  // connection or an established one; throws TlsError / ConnectionError if
+  // it failed).
+  StatusOp handshake();
+  // start_tls: upgrade in place (Connection::start_tls), then wait for the
+  // handshake - asyncio's `await writer.start_tls(ctx)` (without its drain:
+  // plaintext queued before is sent first anyway). An immediate refusal
+  // completes the awaitable at once with the error.
+  StatusOp start_tls(TlsOptions options, StartTlsBuffered buffered = StartTlsBuffered::kHandOver);
+  // tls: the session, for peer information (null for plain connections).
+  const TlsSession* tls() const { return conn_.tls(); }
+
   // ---- Driver side.
   // connection: the core, to drive by core/connection.h's contract.
   Connection& connection() { return conn_; }
@@ -323,6 +343,7 @@ class AsyncConnection {
   // true if it waits.
   bool start_read(ReadOpBase& op, std::coroutine_handle<> h);
   void cancel_read(ReadOpBase& op);
+  coro_internal::WaiterList& waiters(StatusOpBase::Kind kind);
   bool start_status(StatusOpBase& op, std::coroutine_handle<> h);
   void cancel_status(StatusOpBase& op);
   void release(coro_internal::WaiterList& list, const Status& status);
@@ -342,6 +363,7 @@ class AsyncConnection {
   ReadOpBase* read_waiter_ = nullptr;
   coro_internal::WaiterList drain_waiters_;
   coro_internal::WaiterList closed_waiters_;
+  coro_internal::WaiterList handshake_waiters_;
 };
 
 }  // namespace sluice

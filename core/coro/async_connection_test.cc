@@ -327,5 +327,15 @@ TEST_F(AsyncConnectionTest, AReadThatResumesReadingWakesTheDriver) {
   EXPECT_EQ(ex_.wakes(), base + 1);
 }
 
+
+TEST_F(AsyncConnectionTest, HandshakeOfAPlainConnectionCompletesAtOnce) {
+  auto wait = [](AsyncConnection& c) -> Task<Status> { co_return co_await c.handshake().as_result(); };
+  Task<Status> t = wait(conn_);
+  t.start();
+  ASSERT_TRUE(t.done());
+  EXPECT_EQ(t.result(), Status(Ok{}));
+  EXPECT_EQ(conn_.tls(), nullptr);
+}
+
 }  // namespace
 }  // namespace sluice

@@ -25,6 +25,8 @@ void throw_stream_error(StreamError error) {
       throw LimitOverrunError(std::move(error));
     case StreamErrc::kConnectionError:
       throw ConnectionError(std::move(error));
+    case StreamErrc::kTlsError:
+      throw TlsError(std::move(error));
     case StreamErrc::kInvalidArgument:
     case StreamErrc::kConcurrentRead:
     case StreamErrc::kWriteAfterEof:

@@ -10,9 +10,11 @@
 //   LimitOverrunError, and readline's
 //     ValueError (same cause)        LimitOverrunError       kLimitOverrun
 //   ConnectionResetError & co.       ConnectionError         kConnectionError
+//   ssl.SSLError & co.               TlsError                kTlsError
 //   ValueError / RuntimeError        StreamException         kInvalidArgument,
 //                                                            kConcurrentRead,
-//                                                            kWriteAfterEof
+//                                                            kWriteAfterEof,
+//                                                            kNotSupported
 //
 // All derive from StreamException, a std::system_error: code() is the cause
 // for a ConnectionError (e.g. std::errc::connection_reset) and
@@ -79,6 +81,14 @@ class LimitOverrunError : public StreamException {
 class ConnectionError : public StreamException {
  public:
   using StreamException::StreamException;
+};
+
+// The TLS layer failed (handshake refused, bad record, alert); reason() is
+// OpenSSL's reason, what() "<what failed>: <reason>".
+class TlsError : public StreamException {
+ public:
+  using StreamException::StreamException;
+  const std::string& reason() const noexcept { return error().tls_reason; }
 };
 
 // throw_stream_error: throws the exception class matching error.code.

@@ -55,6 +55,18 @@ TEST(StreamExceptionsTest, ConnectionErrorCodeIsTheCause) {
   FAIL() << "not thrown";
 }
 
+TEST(StreamExceptionsTest, TlsErrorCarriesOpenSslsReason) {
+  try {
+    throw_stream_error(StreamError::tls("TLS handshake failed", "certificate verify failed"));
+  } catch (const TlsError& e) {
+    EXPECT_EQ(e.code(), make_error_code(StreamErrc::kTlsError));
+    EXPECT_EQ(e.reason(), "certificate verify failed");
+    EXPECT_STREQ(e.what(), "TLS handshake failed: certificate verify failed");
+    return;
+  }
+  FAIL() << "not thrown";
+}
+
 TEST(StreamExceptionsTest, OtherErrorsAreStreamExceptionsWithTheirCode) {
   try {
     throw_stream_error(StreamError::write_after_eof());

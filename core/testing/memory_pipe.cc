@@ -17,6 +17,7 @@ void CompletionLog::add(Completions c) {
   if (c.read) reads.push_back(std::move(*c.read));
   if (c.drain) drains.push_back(std::move(*c.drain));
   if (c.closed) closeds.push_back(std::move(*c.closed));
+  if (c.handshake) handshakes.push_back(std::move(*c.handshake));
 }
 
 std::optional<ReadResult> CompletionLog::take_read() {
@@ -37,6 +38,13 @@ std::optional<Status> CompletionLog::take_closed() {
   if (closeds.empty()) return std::nullopt;
   Status s = std::move(closeds.front());
   closeds.pop_front();
+  return s;
+}
+
+std::optional<Status> CompletionLog::take_handshake() {
+  if (handshakes.empty()) return std::nullopt;
+  Status s = std::move(handshakes.front());
+  handshakes.pop_front();
   return s;
 }
 
@@ -83,6 +91,18 @@ void MemoryPipe::reset() {
   }
 }
 
+void MemoryPipe::inject(int to_side, std::string_view bytes) {
+  End& e = ends_[to_side];
+  if (e.lost || e.fin_inbound) return;
+  e.inbound.append(bytes);
+}
+
+void MemoryPipe::inject_fin(int to_side) { ends_[to_side].fin_inbound = true; }
+
+void MemoryPipe::set_tap(int from_side, std::function<void(std::string_view)> tap) {
+  ends_[from_side].tap = std::move(tap);
+}
+
 bool MemoryPipe::pump_end(End& e, End& peer) {
   if (e.lost) return false;
   Connection& conn = *e.conn;
@@ -111,6 +131,7 @@ bool MemoryPipe::pump_end(End& e, End& peer) {
         for (std::size_t i = 0; i < k && sent < room; ++i) {
           const std::size_t n = std::min(views[i].size(), room - sent);
           peer.inbound.append(views[i].data(), n);
+          if (e.tap) e.tap(views[i].substr(0, n));
           sent += n;
         }
         ++e.sends;

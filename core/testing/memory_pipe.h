@@ -17,6 +17,10 @@
 //     fails with connection_reset (the RST a real stack would answer with);
 //     abort -> RST: bytes in flight are dropped and the peer is lost with
 //     connection_reset; reset() resets both ends at once (a dropped link).
+//   - a test can play a third party on the wire: inject() delivers raw bytes
+//     to an end as if its peer had sent them, inject_fin() a FIN (e.g. a TLS
+//     peer that closes TCP without close_notify), and set_tap() sees every
+//     byte an end sends.
 //
 // Completions: each end hands what its Connection returned to its sink
 // (set_sink, e.g. AsyncConnection::dispatch), or, with no sink, records it in
@@ -38,6 +42,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/connection.h"
@@ -58,12 +63,14 @@ struct CompletionLog {
   std::deque<ReadResult> reads;
   std::deque<Status> drains;
   std::deque<Status> closeds;
+  std::deque<Status> handshakes;
 
   void add(Completions c);
   // take_read: the oldest completed read, if any.
   std::optional<ReadResult> take_read();
   std::optional<Status> take_drain();
   std::optional<Status> take_closed();
+  std::optional<Status> take_handshake();
 };
 
 class MemoryPipe {
@@ -92,6 +99,14 @@ class MemoryPipe {
   // connection_reset and everything in flight is dropped.
   void reset();
 
+  // inject: `bytes` arrive at end `to_side` after what is in flight to it,
+  // as if its peer had sent them (the peer's Connection knows nothing).
+  void inject(int to_side, std::string_view bytes);
+  // inject_fin: a FIN arrives at end `to_side` after what is in flight.
+  void inject_fin(int to_side);
+  // set_tap: `tap` sees every byte end `from_side` sends, in order.
+  void set_tap(int from_side, std::function<void(std::string_view)> tap);
+
   // Introspection.
   std::size_t in_flight(int to_side) const {
     return ends_[to_side].inbound.size() - ends_[to_side].head;
@@ -115,6 +130,7 @@ class MemoryPipe {
     bool lost = false;           // connection_lost() was reported
     std::uint64_t sends = 0;
     std::uint64_t receives = 0;
+    std::function<void(std::string_view)> tap;  // sees what this end sends
   };
 
   bool pump_end(End& e, End& peer);

@@ -302,5 +302,28 @@ TEST(MemoryPipeTest, CloseThenDrainFailsWithConnectionLost) {
             Status(StreamError::connection(kReset, "Connection lost")));
 }
 
+
+TEST(MemoryPipeTest, InjectedBytesAndFinArriveAfterWhatIsInFlight) {
+  Connection client, server;
+  MemoryPipe pipe(client, server);
+  ASSERT_TRUE(client.writer().write("from the client ").ok());
+  pipe.pump();  // in flight now
+  pipe.inject(kServer, "from a third party");
+  pipe.inject_fin(kServer);
+  EXPECT_EQ(*Await(pipe, kServer, server.reader().read()), "from the client from a third party");
+  EXPECT_TRUE(server.reader().at_eof());
+}
+
+TEST(MemoryPipeTest, TapSeesEveryByteSent) {
+  Connection client, server;
+  MemoryPipe pipe(client, server);
+  std::string seen;
+  pipe.set_tap(kClient, [&](std::string_view b) { seen += b; });
+  ASSERT_TRUE(client.writer().write("abc").ok());
+  ASSERT_TRUE(client.writer().write(std::string(100000, 'd')).ok());
+  pipe.run();
+  EXPECT_EQ(seen, "abc" + std::string(100000, 'd'));
+}
+
 }  // namespace
 }  // namespace sluice::testing
