@@ -27,13 +27,13 @@ PollLoop::~PollLoop() {
   for (const Listener& l : listeners_) ::close(l.fd);
 }
 
-AsyncConnection& PollLoop::adopt(int fd, ConnectionOptions options) {
+std::shared_ptr<AsyncConnection> PollLoop::adopt(int fd, ConnectionOptions options) {
   set_nonblocking(fd);
   auto s = std::make_unique<Socket>();
   s->fd = fd;
-  s->conn = std::make_unique<AsyncConnection>(*this, options);
+  s->conn = std::make_shared<AsyncConnection>(*this, options);
   sockets_.push_back(std::move(s));
-  return *sockets_.back()->conn;
+  return sockets_.back()->conn;
 }
 
 void PollLoop::listen(int fd, std::function<void(int)> on_accept) {
@@ -127,13 +127,16 @@ void PollLoop::receive(Socket& s) {
 
 void PollLoop::run_once(std::chrono::milliseconds timeout) {
   // 1. User code: resume what completed (it may write, close, read...).
+  const bool resumed = !ready_.empty();
   for (std::size_t n = ready_.size(); n > 0 && !ready_.empty(); --n) {
     std::coroutine_handle<> h = ready_.front();
     ready_.pop_front();
     h.resume();
   }
-  // 2. Let every connection act on what user code asked for.
+  // 2. Let every connection act on what user code asked for, and forget the
+  // closed ones (their users may still hold them).
   for (std::size_t i = 0; i < sockets_.size(); ++i) act(*sockets_[i]);
+  std::erase_if(sockets_, [](const std::unique_ptr<Socket>& s) { return s->fd < 0; });
   // 3. Wait for the sockets.
   std::vector<pollfd> fds;
   std::vector<Socket*> owners;
@@ -147,7 +150,7 @@ void PollLoop::run_once(std::chrono::milliseconds timeout) {
   }
   const std::size_t first_listener = fds.size();
   for (const Listener& l : listeners_) fds.push_back({l.fd, POLLIN, 0});
-  const int wait = ready_.empty() ? static_cast<int>(timeout.count()) : 0;
+  const int wait = ready_.empty() && !resumed ? static_cast<int>(timeout.count()) : 0;
   if (::poll(fds.data(), fds.size(), wait) <= 0) return;
   for (std::size_t i = 0; i < first_listener; ++i) {
     Socket& s = *owners[i];
@@ -156,11 +159,13 @@ void PollLoop::run_once(std::chrono::milliseconds timeout) {
   }
   for (std::size_t i = first_listener; i < fds.size(); ++i) {
     if (!(fds[i].revents & POLLIN)) continue;
-    const int fd = ::accept4(fds[i].fd, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    // Copy: on_accept may add listeners.
+    // Copy: on_accept may add or remove listeners.
     std::function<void(int)> on_accept = listeners_[i - first_listener].on_accept;
-    on_accept(fd);
+    for (int k = 0; k < 64; ++k) {  // the queue, bounded per turn
+      const int fd = ::accept4(fds[i].fd, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) break;
+      on_accept(fd);
+    }
   }
 }
 

@@ -9,15 +9,17 @@
 //
 // Example:
 //   PollLoop loop;
-//   AsyncConnection& conn = loop.adopt(fd);            // connected socket
-//   Task<void> t = talk(conn);                          // co_await conn.reader()...
+//   std::shared_ptr<AsyncConnection> conn = loop.adopt(fd);  // connected socket
+//   Task<void> t = talk(*conn);                         // co_await conn->reader()...
 //   t.start();
 //   loop.run_until([&] { return t.done(); });
 //
-// Ownership: the loop owns every adopted socket, its AsyncConnection and
-// every listener. A socket is closed when the core asks for a close or an
-// abort, or when the connection is lost; its AsyncConnection stays (so
-// references held by coroutines stay valid) until the loop is destroyed.
+// Ownership: the loop owns every adopted socket and every listener, and
+// shares each AsyncConnection with its users: it keeps one alive while its
+// socket is open. A socket is closed when the core asks for a close or an
+// abort, or when the connection is lost; from then on the AsyncConnection
+// lives as long as a user holds it (coroutines that use it must hold it), so
+// a long-running loop keeps nothing of the connections it has finished.
 //
 // Threading: one thread.
 
@@ -45,9 +47,8 @@ class PollLoop final : public Executor {
   PollLoop& operator=(const PollLoop&) = delete;
   ~PollLoop() override;
 
-  // adopt: drive the connected, non-blocking-able socket `fd` (the loop owns
-  // it from now on).
-  AsyncConnection& adopt(int fd, ConnectionOptions options = {});
+  // adopt: drive the connected socket `fd` (the loop owns it from now on).
+  std::shared_ptr<AsyncConnection> adopt(int fd, ConnectionOptions options = {});
 
   // listen: call on_accept(fd) for every connection accepted on the
   // listening socket `fd` (owned by the loop) until stop_listening(fd).
@@ -55,7 +56,8 @@ class PollLoop final : public Executor {
   void stop_listening(int fd);
 
   // run_once: run posted coroutines, let every connection act, then wait up
-  // to `timeout` for socket readiness and handle it.
+  // to `timeout` for socket readiness (not at all if a coroutine ran: its
+  // caller may be done) and handle it.
   void run_once(std::chrono::milliseconds timeout);
   // run_until: run_once until `done()` or the deadline; returns done().
   bool run_until(const std::function<bool()>& done,
@@ -69,8 +71,8 @@ class PollLoop final : public Executor {
 
  private:
   struct Socket {
-    int fd = -1;
-    std::unique_ptr<AsyncConnection> conn;
+    int fd = -1;  // -1 once closed: the socket is then dropped
+    std::shared_ptr<AsyncConnection> conn;
     bool want_write = false;  // a send would block: wait for POLLOUT
   };
   struct Listener {

@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <memory>
 #include <string>
 
 #include "core/coro/task.h"
@@ -11,14 +12,14 @@ namespace sluice::conformance {
 namespace {
 
 struct Pair {
-  AsyncConnection* a;
-  AsyncConnection* b;
+  std::shared_ptr<AsyncConnection> a;
+  std::shared_ptr<AsyncConnection> b;
 };
 
 Pair socketpair_on(PollLoop& loop) {
   int fds[2];
   EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-  return {&loop.adopt(fds[0]), &loop.adopt(fds[1])};
+  return {loop.adopt(fds[0]), loop.adopt(fds[1])};
 }
 
 Task<void> echo(AsyncConnection& c) {
@@ -65,6 +66,19 @@ TEST(PollLoop, PeerCloseIsEofForTheReader) {
   ASSERT_TRUE(loop.run_until([&] { return t.done(); }));
   EXPECT_EQ(t.result(), "bye");
   EXPECT_TRUE(p.a->connection().reader().at_eof());
+}
+
+TEST(PollLoop, ForgetsConnectionsOnceClosed) {
+  PollLoop loop;
+  std::weak_ptr<AsyncConnection> gone;
+  {
+    Pair p = socketpair_on(loop);
+    gone = p.b;
+    p.b->writer().close();
+    p.a->writer().close();
+  }
+  ASSERT_TRUE(loop.run_until([&] { return gone.expired(); }));
+  EXPECT_EQ(loop.open_connections(), 0u);
 }
 
 TEST(PollLoop, AbortResetsThePeer) {
