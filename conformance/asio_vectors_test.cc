@@ -5,7 +5,6 @@
 // shared/conformance-vectors.md requires of a network backend. One
 // io_context serves every vector.
 
-#include <cctype>
 #include <string>
 #include <vector>
 
@@ -19,17 +18,6 @@
 
 namespace sluice::conformance {
 namespace {
-
-// The names of the vectors a network backend must match (unparsable ones
-// included, so their test reports the problem).
-std::vector<std::string> network_vector_names() {
-  std::vector<std::string> names;
-  for (const std::string& name : vector_names()) {
-    Result<VectorCase, std::string> c = load_vector_case(name);
-    if (!c.ok() || !c->vector.chunk_sensitive()) names.push_back(name);
-  }
-  return names;
-}
 
 asio::io_context& shared_io() {
   static asio::io_context io;
@@ -53,17 +41,10 @@ TEST_P(AsioVectorReplayTest, AsioMatchesExpected) {
   EXPECT_TRUE(difference.empty()) << difference;
 }
 
-// Test names are the vector names with anything but [A-Za-z0-9_] as '_'.
-std::string test_name(const testing::TestParamInfo<std::string>& info) {
-  std::string s = info.param;
-  for (char& c : s) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  }
-  return s.empty() ? "empty" : s;
-}
-
 INSTANTIATE_TEST_SUITE_P(Vectors, AsioVectorReplayTest, testing::ValuesIn(network_vector_names()),
-                         test_name);
+                         [](const testing::TestParamInfo<std::string>& info) {
+                           return identifier(info.param);
+                         });
 // With no vectors, FindsVectorsThatAreNotChunkSensitive explains it.
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(AsioVectorReplayTest);
 

@@ -59,7 +59,13 @@ expect_run "stdin, asio" 0 '{"i":0,"hex":"68690a"}' "" -- --backend=asio
 stdin="$tmp/empty"
 expect_run "files, asio" 0 "{\"vector\":\"$tmp/b.jsonl\"}
 {\"i\":0,\"error\":\"invalid_argument\"}" "" -- --backend=asio "$tmp/b.jsonl"
-expect_run "libevent not built yet" 2 "" 'backend "libevent" not built yet' -- --backend=libevent
+stdin="$tmp/a.jsonl"
+expect_run "stdin, libevent" 0 '{"i":0,"hex":"68690a"}' "" -- --backend=libevent
+stdin="$tmp/empty"
+expect_run "files, libevent" 0 "{\"vector\":\"$tmp/a.jsonl\"}
+{\"i\":0,\"hex\":\"68690a\"}
+{\"vector\":\"$tmp/b.jsonl\"}
+{\"i\":0,\"error\":\"invalid_argument\"}" "" -- --backend=libevent "$tmp/a.jsonl" "$tmp/b.jsonl"
 expect_run "no backend" 2 "" "--backend is required" -- "$tmp/a.jsonl"
 expect_run "unknown option" 2 "" "unknown option --frobnicate" -- --backend=core --frobnicate
 

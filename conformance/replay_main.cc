@@ -8,16 +8,17 @@
 // and then that vector's results. Every file is read and parsed before
 // anything runs, so unusable input prints no results at all.
 //
-// --backend=asio replays over a real loopback TCP connection (asio_replay.h
-// says how), one io_context for all vectors.
+// --backend=asio and --backend=libevent replay over a real loopback TCP
+// connection (loopback_replay.h says how: the same rules for both), one event
+// loop (io_context, event_base) for all vectors.
 //
 // Exit status: 0 when every vector ran (whatever the results); 2 for unusable
 // input (unreadable file, not JSON, unknown op, ...: each problem on standard
 // error as "replay: FILE: line L (i=L-1), column C: message") or a bad
-// command line (unknown option or backend, a backend not built yet); 1 when
-// standard output cannot be written; 3 when a network backend failed on a
-// vector (its connection could not be set up or did not settle: "replay:
-// FILE: asio: message"; that vector's results are printed but not to be
+// command line (unknown option or backend); 1 when standard output cannot be
+// written; 3 when a network backend failed on a vector (its connection could
+// not be set up or did not settle: "replay: FILE: asio: message", or
+// "libevent: message"; that vector's results are printed but not to be
 // trusted).
 
 #include <cerrno>
@@ -30,11 +31,15 @@
 #include <string_view>
 #include <vector>
 
+#include <event2/event.h>
+
 #include <asio/io_context.hpp>
 
 #include "conformance/asio_replay.h"
 #include "conformance/core_replay.h"
 #include "conformance/json.h"
+#include "conformance/libevent_replay.h"
+#include "conformance/loopback_replay.h"
 #include "conformance/parse_error.h"
 #include "conformance/runner.h"
 #include "conformance/vector.h"
@@ -58,13 +63,40 @@ struct Input {
 // known_backend: a backend this build can run; else false with a message on
 // stderr.
 bool known_backend(std::string_view name) {
-  if (name == "core" || name == "asio") return true;
-  if (name == "libevent") {
-    std::cerr << "replay: backend \"" << name << "\" not built yet\n";
-  } else {
-    std::cerr << "replay: unknown backend \"" << name << "\" (expected core, asio or libevent)\n";
-  }
+  if (name == "core" || name == "asio" || name == "libevent") return true;
+  std::cerr << "replay: unknown backend \"" << name << "\" (expected core, asio or libevent)\n";
   return false;
+}
+
+// EventBase: --backend=libevent's one event_base for every vector, created
+// on first use and freed after the last backend on it is gone.
+class EventBase {
+ public:
+  EventBase() = default;
+  EventBase(const EventBase&) = delete;
+  EventBase& operator=(const EventBase&) = delete;
+  ~EventBase() {
+    if (base_ != nullptr) event_base_free(base_);
+  }
+  event_base* get() {
+    if (base_ == nullptr) base_ = event_base_new();
+    return base_;
+  }
+
+ private:
+  event_base* base_ = nullptr;
+};
+
+// replay_over_loopback: the result lines of `input` on a network backend;
+// the backend's failure, if any, goes to stderr and sets `failed`.
+std::vector<std::string> replay_over_loopback(const Input& input, LoopbackReplayBackend& backend,
+                                              bool& failed) {
+  std::vector<std::string> lines = run_vector(input.vector, backend);
+  if (backend.error()) {
+    std::cerr << "replay: " << input.name << ": " << *backend.error() << "\n";
+    failed = true;
+  }
+  return lines;
 }
 
 // Reads and parses one vector; false (with a message on stderr) if unusable.
@@ -140,17 +172,21 @@ int run(int argc, char** argv) {
   if (!usable) return kExitUsage;
 
   asio::io_context io;  // --backend=asio: one for every vector
+  EventBase base;       // --backend=libevent: the same
   bool backend_failed = false;
   for (const Input& input : inputs) {
     if (!from_stdin) std::cout << "{\"vector\":" << json_quote(input.name) << "}\n";
     std::vector<std::string> lines;
     if (backend_name == "asio") {
       AsioReplayBackend backend(io);
-      lines = run_vector(input.vector, backend);
-      if (backend.error()) {
-        std::cerr << "replay: " << input.name << ": " << *backend.error() << "\n";
-        backend_failed = true;
+      lines = replay_over_loopback(input, backend, backend_failed);
+    } else if (backend_name == "libevent") {
+      if (base.get() == nullptr) {
+        std::cerr << "replay: libevent: cannot create an event_base\n";
+        return kExitBackendFailed;
       }
+      LibeventReplayBackend backend(base.get());
+      lines = replay_over_loopback(input, backend, backend_failed);
     } else {
       CoreReplayBackend backend;
       lines = run_vector(input.vector, backend);

@@ -3,8 +3,9 @@
 // ReplayBackend and run_vector: replaying a conformance vector against one
 // implementation of the stream reader, and the result lines it prints
 // (shared/conformance-vectors.md, "Output"). The runner and the output format
-// live here, once; each implementation (the core now, the asio and libevent
-// backends later) is a ReplayBackend that only turns operations into calls.
+// live here, once; each implementation (the core, and the asio and libevent
+// backends through loopback_replay.h) is a ReplayBackend that only turns
+// operations into calls.
 //
 // How a vector runs: open(limit) first (a failure is the answer for line 0,
 // and nothing else runs); then line by line: feed / feed_eof / set_exception

@@ -620,13 +620,15 @@ TEST_P(StreamTest, CallbackReadsAreNeverInvokedInsideTheCall) {
   auto [a, b] = stream_pair(base(), GetParam());
   a.writer.write("one\ntwo\n");
   std::vector<std::string> lines;
+  // Outlives both callbacks (the second runs after the first has returned).
+  bool inside = false;
   // The first read waits for data; the second one, issued from inside the
   // first callback, completes at once from the buffer - and still only runs
   // in a later turn.
   b.reader.readline([&, r = b.reader](ReadResult line) mutable {
     ASSERT_TRUE(line.ok());
     lines.push_back(*line);
-    bool inside = true;
+    inside = true;
     r.readline([&](ReadResult next) {
       EXPECT_FALSE(inside);
       ASSERT_TRUE(next.ok());

@@ -1,6 +1,7 @@
 #include "conformance/testing/vector_files.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -33,6 +34,23 @@ std::vector<std::string> jsonl_names(const fs::path& dir) {
 }
 
 std::vector<std::string> vector_names() { return jsonl_names(conformance_dir() / "vectors"); }
+
+std::vector<std::string> network_vector_names() {
+  std::vector<std::string> names;
+  for (const std::string& name : vector_names()) {
+    Result<VectorCase, std::string> c = load_vector_case(name);
+    if (!c.ok() || !c->vector.chunk_sensitive()) names.push_back(name);
+  }
+  return names;
+}
+
+std::string identifier(std::string_view name) {
+  std::string s(name);
+  for (char& c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return s.empty() ? "empty" : s;
+}
 
 std::optional<std::string> read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

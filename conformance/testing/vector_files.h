@@ -42,6 +42,15 @@ std::vector<std::string> jsonl_names(const std::filesystem::path& dir);
 // vector_names: jsonl_names(conformance_dir() / "vectors").
 std::vector<std::string> vector_names();
 
+// network_vector_names: the vector_names() a network backend must match:
+// those that are not chunk_sensitive (unparsable ones included, so their test
+// reports the problem).
+std::vector<std::string> network_vector_names();
+
+// identifier: `name` with anything but [A-Za-z0-9_] as '_' ("empty" for an
+// empty name): a vector's name as a test name.
+std::string identifier(std::string_view name);
+
 // read_text: the whole file, or nullopt if it cannot be read.
 std::optional<std::string> read_text(const std::filesystem::path& path);
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The real asyncio's streams, as the peer of sluice's interop tests
-(backends/asio/asyncio_interop_test.cc). Standard library only; every wait
-is bounded (TIMEOUT).
+(backends/asio/asyncio_interop_test.cc, backends/libevent/
+asyncio_interop_test.cc; conformance/peers/asyncio_peer.h starts it).
+Standard library only; every wait is bounded (TIMEOUT).
 
     asyncio_peer.py server MODE
         asyncio.start_server on 127.0.0.1, port 0. Prints "port N" once

@@ -1,0 +1,112 @@
+// echo_server: the TCP echo server of asyncio's streams docs, on sluice's
+// libevent backend. Every client's lines are written back (drained) until
+// the client's EOF, then that connection is closed. Serves until SIGINT or
+// SIGTERM, then closes the server and its clients and exits 0.
+//
+//   echo_server --host 127.0.0.1 --port 8888     (--port 0: any free port)
+//
+// Prints "Serving on HOST:PORT" (the bound address, so the real port) once
+// listening, then a line for every line it echoes and every connection it
+// closes.
+
+#include <event2/event.h>
+
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <system_error>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "backends/libevent/streams.h"
+#include "examples/show.h"
+
+ABSL_FLAG(std::string, host, "127.0.0.1", "address to listen on");
+ABSL_FLAG(int, port, 8888, "port to listen on (0: any free port)");
+
+namespace sle = sluice::libevent_backend;
+using sluice::examples::show;
+
+sluice::Task<void> handle_echo(sle::StreamReader reader, sle::StreamWriter writer) {
+  const std::string peer = writer.get_extra_info("peername").value_or("?");
+  for (;;) {
+    std::string line = co_await reader.readline();
+    if (line.empty()) break;  // the client's EOF
+    std::printf("Received %s from %s\n", show(line).c_str(), peer.c_str());
+    std::fflush(stdout);
+    writer.write(std::move(line));
+    co_await writer.drain();
+  }
+  std::printf("Close the connection with %s\n", peer.c_str());
+  std::fflush(stdout);
+  writer.close();
+  co_await writer.wait_closed();
+}
+
+// on_signal: an evsignal on `base` that calls `f()` each time `signo` comes.
+template <typename F>
+event* on_signal(event_base* base, int signo, F& f) {
+  event* e = evsignal_new(
+      base, signo, [](evutil_socket_t, short, void* f) { (*static_cast<F*>(f))(); }, &f);
+  evsignal_add(e, nullptr);
+  return e;
+}
+
+int serve(event_base* base, const std::string& host, std::uint16_t port) {
+  sle::Server server;
+  try {
+    server = sle::start_server(base, handle_echo, host, port);
+  } catch (const std::system_error& e) {
+    std::fprintf(stderr, "echo_server: %s\n", e.what());
+    return 1;
+  }
+  // The first signal closes the server and its clients cleanly (a pending
+  // read sees EOF, so each handler closes its connection); a second one
+  // resets the clients that are still there (a client that does not read
+  // can hold a close up).
+  int signals = 0;
+  auto stop = [&] {
+    if (signals++ == 0) {
+      server.close();
+      server.close_clients();
+    } else {
+      server.abort_clients();
+    }
+  };
+  event* sigint = on_signal(base, SIGINT, stop);
+  event* sigterm = on_signal(base, SIGTERM, stop);
+  server.wait_closed([&](std::error_code) {
+    evsignal_del(sigint);
+    evsignal_del(sigterm);
+  });
+
+  std::string addresses;
+  for (const sle::Endpoint& e : server.sockets()) {
+    addresses += (addresses.empty() ? "" : ", ") + sle::to_string(e);
+  }
+  std::printf("Serving on %s\n", addresses.c_str());
+  std::fflush(stdout);
+  event_base_dispatch(base);  // until the server and every connection are closed
+  event_free(sigint);
+  event_free(sigterm);
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("echo_server --host H --port P");
+  if (absl::ParseCommandLine(argc, argv).size() > 1) {
+    std::fprintf(stderr, "echo_server: no arguments expected (see --help)\n");
+    return 2;
+  }
+  const int port = absl::GetFlag(FLAGS_port);
+  if (port < 0 || port > 65535) {
+    std::fprintf(stderr, "echo_server: --port must be in 0..65535\n");
+    return 2;
+  }
+  event_base* base = event_base_new();
+  const int status = serve(base, absl::GetFlag(FLAGS_host), static_cast<std::uint16_t>(port));
+  event_base_free(base);
+  return status;
+}
