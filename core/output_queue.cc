@@ -57,16 +57,24 @@ void OutputQueue::consume(std::size_t n) {
     n -= left;
     pop_front();
   }
-  // An idle queue holds no block: the spare only serves a queue that keeps
-  // refilling before it drains (then writes allocate nothing).
-  if (size_ == 0) spare_.reset();
+  // An idle queue holds no heap memory: the spare and the ring only serve a
+  // queue that keeps refilling before it drains (then writes allocate
+  // nothing).
+  if (size_ == 0) release_idle();
+}
+
+void OutputQueue::release_idle() {
+  assert(count_ == 0);
+  spare_.reset();
+  std::vector<Chunk>().swap(ring_);
+  first_ = 0;
 }
 
 std::size_t OutputQueue::clear() {
   const std::size_t dropped = size_;
   while (count_ > 0) pop_front();
   size_ = 0;
-  spare_.reset();
+  release_idle();
   return dropped;
 }
 

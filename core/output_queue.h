@@ -24,8 +24,8 @@
 // Memory: while bytes stay queued, one fully sent kBlockSize block is kept
 // as a spare and reused, and the chunk FIFO is a ring that only grows, so a
 // queue that keeps being refilled allocates nothing. A queue that drains
-// empty frees its blocks (an idle writer holds no buffer memory; only the
-// ring's few slots remain). Nothing is ever allocated per byte.
+// empty frees its blocks and its ring: an idle writer holds no heap memory.
+// Nothing is ever allocated per byte.
 //
 // Example:
 //   OutputQueue q;
@@ -124,6 +124,8 @@ class OutputQueue {
   Chunk& new_block(std::size_t capacity);
   // Removes the front chunk, keeping a kBlockSize block as the spare.
   void pop_front();
+  // Frees the spare block and the ring (precondition: no chunk queued).
+  void release_idle();
 
   // The chunk FIFO: count_ chunks starting at ring_[first_], wrapping. Slots
   // outside it are empty Chunks. The ring doubles when full, never shrinks.

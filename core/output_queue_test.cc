@@ -206,7 +206,7 @@ TEST(OutputQueueTest, QueueKeptBusyBySmallWritesDoesNotAllocate) {
   EXPECT_EQ(testing::allocation_count() - before, 0u);
 }
 
-TEST(OutputQueueTest, QueueThatDrainsAllocatesOneBlockPerBurstNotPerWrite) {
+TEST(OutputQueueTest, QueueThatDrainsAllocatesPerBurstNotPerWrite) {
   OutputQueue q;
   const std::string piece(100, 'p');
   auto cycle = [&] {
@@ -216,7 +216,8 @@ TEST(OutputQueueTest, QueueThatDrainsAllocatesOneBlockPerBurstNotPerWrite) {
   for (int i = 0; i < 100; ++i) cycle();  // warm up
   const std::uint64_t before = testing::allocation_count();
   for (int i = 0; i < 1000; ++i) cycle();
-  EXPECT_LE(testing::allocation_count() - before, 1000u);
+  // A block and the chunk ring per burst, freed when it drains.
+  EXPECT_LE(testing::allocation_count() - before, 2000u);
 }
 
 TEST(OutputQueueTest, DrainedQueueHoldsNoBlock) {
