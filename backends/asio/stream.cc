@@ -193,6 +193,7 @@ void StreamState::start_read(ReadRequest request, std::unique_ptr<ReadHandler> h
   }
   if (poll) {
     complete_with(std::move(handler), std::move(*poll));
+    completion_posted();
   } else {
     assert(!read_handler_ && "the core keeps at most one pending read");
     read_handler_ = std::move(handler);
@@ -211,7 +212,10 @@ void StreamState::complete_read(ReadResult result) {
   if (read_slot_.is_connected()) read_slot_.clear();
   read_slot_ = asio::cancellation_slot();
   // No handler: it was destroyed by the context's shutdown.
-  if (handler) complete_with(std::move(handler), std::move(result));
+  if (handler) {
+    complete_with(std::move(handler), std::move(result));
+    completion_posted();
+  }
 }
 
 void StreamState::cancel_read(std::uint64_t id) {
@@ -220,6 +224,7 @@ void StreamState::cancel_read(std::uint64_t id) {
   std::unique_ptr<ReadHandler> handler = std::move(read_handler_);
   read_slot_ = asio::cancellation_slot();  // not cleared: we run inside it
   handler->complete(asio::error::operation_aborted, std::string(), std::nullopt);
+  completion_posted();
   schedule();
 }
 
@@ -269,6 +274,7 @@ void StreamState::abort() {
 void StreamState::start_drain(std::unique_ptr<StatusHandler> handler) {
   if (StatusPoll p = conn_.writer().drain()) {
     handler->complete(to_error_code(*p));
+    completion_posted();
   } else {
     drain_handlers_.push_back(std::move(handler));
   }
@@ -278,6 +284,7 @@ void StreamState::start_drain(std::unique_ptr<StatusHandler> handler) {
 void StreamState::start_wait_closed(std::unique_ptr<StatusHandler> handler) {
   if (StatusPoll p = conn_.writer().wait_closed()) {
     handler->complete(to_error_code(*p));
+    completion_posted();
   } else {
     closed_handlers_.push_back(std::move(handler));
   }
@@ -311,10 +318,33 @@ bool StreamState::driver_has_work() const {
 
 void StreamState::schedule() {
   if (pump_posted_ || !driver_has_work()) return;
+  post_pump();
+}
+
+void StreamState::post_pump() {
   pump_posted_ = true;
   asio::post(executor_, [self = shared_from_this()] {
     self->pump_posted_ = false;
+    // This stream's user code can still go further in this turn (its
+    // completions are queued): flush behind them, so its writes coalesce.
+    if (self->completions_queued_ > 0 && self->pump_deferrals_ < kMaxPumpDeferrals &&
+        !self->conn_.is_lost() &&
+        self->conn_.writer().get_write_buffer_size() < kFlushBytes) {
+      ++self->pump_deferrals_;
+      self->post_pump();
+      return;
+    }
+    self->pump_deferrals_ = 0;
     self->pump();
+  });
+}
+
+void StreamState::completion_posted() {
+  ++completions_queued_;
+  // Runs right behind the completion (same executor, FIFO), i.e. after the
+  // user code it resumed went as far as it could.
+  asio::post(executor_, [weak = weak_from_this()] {
+    if (std::shared_ptr<StreamState> s = weak.lock()) --s->completions_queued_;
   });
 }
 
@@ -442,13 +472,19 @@ void StreamState::deliver(Completions completions) {
     const std::error_code ec = to_error_code(*completions.drain);
     std::vector<std::unique_ptr<StatusHandler>> handlers = std::move(drain_handlers_);
     drain_handlers_.clear();
-    for (auto& h : handlers) h->complete(ec);
+    for (auto& h : handlers) {
+      h->complete(ec);
+      completion_posted();
+    }
   }
   if (completions.closed) {
     const std::error_code ec = to_error_code(*completions.closed);
     std::vector<std::unique_ptr<StatusHandler>> handlers = std::move(closed_handlers_);
     closed_handlers_.clear();
-    for (auto& h : handlers) h->complete(ec);
+    for (auto& h : handlers) {
+      h->complete(ec);
+      completion_posted();
+    }
   }
 }
 

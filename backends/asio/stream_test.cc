@@ -496,6 +496,36 @@ TEST(StreamTest, AThousandWritesInOneTurnLeaveInOneSend) {
   }(a, b));
 }
 
+// A pipelined echo handler (write + drain + readline per line, the next line
+// served from the buffer) flushes when it can go no further in the turn, not
+// once per line: 1000 echoed lines leave in a handful of sends.
+TEST(StreamTest, PipelinedEchoOfAThousandLinesLeavesInAFewSends) {
+  asio::io_context io;
+  auto [a, b] = tcp_pair(io);
+  run(io, [](Stream& a, Stream& b) -> asio::awaitable<void> {
+    std::string request;
+    for (int i = 0; i < 1000; ++i) request += "line " + std::to_string(i) + "\n";
+    a.writer.write(request);
+    // Wait until the whole chunk is buffered on b, so every readline but the
+    // first is served from the buffer.
+    std::string first = co_await b.reader.async_readline(use_awaitable);
+    for (int i = 0; i < 1000 && b.reader.buffered_size() + first.size() < request.size(); ++i) {
+      co_await sleep_for(1ms);
+    }
+    const std::uint64_t before = b.writer.send_calls();
+    std::string line = std::move(first);
+    for (int i = 0; i < 1000; ++i) {
+      if (i > 0) line = co_await b.reader.async_readline(use_awaitable);
+      b.writer.write(line);
+      co_await b.writer.async_drain(use_awaitable);
+    }
+    const std::string echoed = co_await a.reader.async_readexactly(
+        static_cast<std::int64_t>(request.size()), use_awaitable);
+    EXPECT_EQ(echoed, request);
+    EXPECT_LE(b.writer.send_calls() - before, 5u);
+  }(a, b));
+}
+
 TEST(StreamTest, AnIdleConnectionHoldsNoReceiveBuffer) {
   asio::io_context io;
   auto [a, b] = tcp_pair(io);

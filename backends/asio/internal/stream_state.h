@@ -23,6 +23,13 @@
 //     gather write_some() of next_send()'s views. A send that would block arms
 //     socket.async_wait(write) and retries when writable. At most
 //     kMaxSendsPerPump sends per turn, then the rest is posted (fairness).
+//     The posted flush waits for this stream's user code: while completions
+//     posted for this stream are still queued (completions_queued_, counted
+//     down by a marker posted right behind each), it re-posts itself behind
+//     them (at most kMaxPumpDeferrals times in a row, or until kFlushBytes
+//     wait), so a pipelined handler's write / drain / readline steps served
+//     from the buffer all leave in one send; a lone write still goes out in
+//     the same turn or the next.
 //     kShutdownWrite -> shutdown(send); kClose -> close(); kAbort -> SO_LINGER
 //     0 then close() (RST); each then reports to the Connection.
 //   - Completions returned by the Connection are handed to the waiting
@@ -83,6 +90,11 @@ inline constexpr int kMaxReadsPerEvent = 16;
 inline constexpr std::size_t kMaxSendViews = 64;
 // At most this many write_some calls per pump, then yield (fairness).
 inline constexpr int kMaxSendsPerPump = 16;
+// While completions for this stream are still queued (its user code can go
+// further in this turn), a posted pump re-posts itself behind them, at most
+// this many times in a row or until this many bytes are waiting, then sends.
+inline constexpr int kMaxPumpDeferrals = 1024;
+inline constexpr std::size_t kFlushBytes = 64 * 1024;
 
 // ReadRequest: a read as the user asked for it. It owns its separators, since
 // a deferred operation may start long after the call that described it.
@@ -187,6 +199,10 @@ class StreamState final : public ShutdownHook, public std::enable_shared_from_th
   void deliver(Completions completions);
   void complete_read(ReadResult result);
   void cancel_read(std::uint64_t id);
+  // completion_posted: a completion for this stream was just posted; count it
+  // until the marker posted behind it runs.
+  void completion_posted();
+  void post_pump();
 
   asio::any_io_executor executor_;
   Socket socket_;
@@ -205,6 +221,8 @@ class StreamState final : public ShutdownHook, public std::enable_shared_from_th
   bool write_wait_ = false;   // socket.async_wait(write) in flight
   bool pump_posted_ = false;  // a pump() is posted
   std::uint64_t send_calls_ = 0;
+  std::uint32_t completions_queued_ = 0;  // posted completions not yet run
+  int pump_deferrals_ = 0;                // consecutive pump re-posts
 
   std::optional<asio_backend::Endpoint> peername_;
   std::optional<asio_backend::Endpoint> sockname_;
