@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "backends/asio/streams.h"
+#include "conformance/scenarios/support.h"
 
 namespace sluice::scenarios {
 namespace {
@@ -65,32 +66,7 @@ StreamError read_error(std::error_code ec, const sab::StreamReader& reader) {
   return error_of(ec);
 }
 
-// Registry: a handle on every connection made, so that the loop can abort
-// what is left when it goes. Lost connections are pruned.
-class Registry {
- public:
-  void add(const sab::StreamWriter& w) {
-    if (writers_.size() >= 2 * live_after_prune_ + 64) prune();
-    writers_.push_back(w);
-  }
-  std::size_t live() {
-    prune();
-    return writers_.size();
-  }
-  void abort_all() {
-    prune();
-    for (sab::StreamWriter& w : writers_) w.abort();
-  }
-  void clear() { writers_.clear(); }
-
- private:
-  void prune() {
-    std::erase_if(writers_, [](const sab::StreamWriter& w) { return w.native_handle() < 0; });
-    live_after_prune_ = writers_.size();
-  }
-  std::vector<sab::StreamWriter> writers_;
-  std::size_t live_after_prune_ = 0;
-};
+using Registry = WriterRegistry<sab::StreamWriter>;
 
 class AsioStream final : public Stream {
  public:

@@ -15,6 +15,7 @@
 
 #include "backends/libevent/streams.h"
 #include "conformance/scenarios/coro_support.h"
+#include "conformance/scenarios/support.h"
 
 namespace sluice::scenarios {
 namespace {
@@ -30,33 +31,7 @@ sle::StreamOptions options_of(const StreamConfig& config) {
   return o;
 }
 
-// Registry: a handle on every connection made, so that the loop can abort
-// what is left when it goes. Lost connections are pruned (their handles
-// dropped), so it does not grow with the connections served.
-class Registry {
- public:
-  void add(const sle::StreamWriter& w) {
-    if (writers_.size() >= 2 * live_after_prune_ + 64) prune();
-    writers_.push_back(w);
-  }
-  std::size_t live() {
-    prune();
-    return writers_.size();
-  }
-  void abort_all() {
-    prune();
-    for (sle::StreamWriter& w : writers_) w.abort();
-  }
-  void clear() { writers_.clear(); }
-
- private:
-  void prune() {
-    std::erase_if(writers_, [](const sle::StreamWriter& w) { return w.native_handle() < 0; });
-    live_after_prune_ = writers_.size();
-  }
-  std::vector<sle::StreamWriter> writers_;
-  std::size_t live_after_prune_ = 0;
-};
+using Registry = WriterRegistry<sle::StreamWriter>;
 
 class LibeventStream final : public Stream {
  public:

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sluice::scenarios {
 
@@ -117,6 +118,36 @@ class StreamHash {
   std::uint64_t size_ = 0;
   char pending_[8] = {};
   std::size_t pending_size_ = 0;
+};
+
+// WriterRegistry: a handle on every connection an adapter made, so that its
+// loop can abort what is left when it goes. Lost connections (native_handle()
+// < 0) are pruned, so it does not grow with the connections served. Writer is
+// a backend's StreamWriter handle type.
+template <typename Writer>
+class WriterRegistry {
+ public:
+  void add(const Writer& w) {
+    if (writers_.size() >= 2 * live_after_prune_ + 64) prune();
+    writers_.push_back(w);
+  }
+  std::size_t live() {
+    prune();
+    return writers_.size();
+  }
+  void abort_all() {
+    prune();
+    for (Writer& w : writers_) w.abort();
+  }
+  void clear() { writers_.clear(); }
+
+ private:
+  void prune() {
+    std::erase_if(writers_, [](const Writer& w) { return w.native_handle() < 0; });
+    live_after_prune_ = writers_.size();
+  }
+  std::vector<Writer> writers_;
+  std::size_t live_after_prune_ = 0;
 };
 
 }  // namespace sluice::scenarios
