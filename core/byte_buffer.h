@@ -5,8 +5,10 @@
 //   storage_: | consumed (begin_) | data [begin_, end_) | free [end_, capacity_) |
 //
 // Invariants: begin_ <= end_ <= capacity_; storage_ is null exactly when
-// capacity_ == 0; an empty buffer holds no storage (consume() and clear()
-// release it), so an idle reader costs no heap memory.
+// capacity_ == 0; an empty buffer holds no storage (consume(), commit() and
+// clear() release it), so an idle reader costs no heap memory. The one
+// exception is consume_keeping_storage(), for views handed out of the
+// buffer: the storage then stays until release_if_empty().
 //
 // Consuming from the front only moves begin_: the remaining bytes stay where
 // they are, so positions of a pending scan (kept relative to begin_) and the

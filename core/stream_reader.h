@@ -79,7 +79,8 @@
 //     one byte at a time is O(n) in total.
 //   - One contiguous buffer; consuming does not move the remaining bytes
 //     (they move only when appending needs room, amortised O(1) per byte).
-//   - A reader with nothing buffered holds no heap buffer.
+//   - A reader with nothing buffered holds no heap buffer (after a
+//     readline_view() that emptied it: from the next call on).
 //   - Results are std::string copies of the consumed bytes (one copy); the
 //     driver can fill the buffer in place with prepare()/commit().
 //
