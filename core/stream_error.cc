@@ -1,6 +1,9 @@
 #include "core/stream_error.h"
 
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
 #include <string>
 #include <utility>
 
@@ -34,7 +37,56 @@ class StreamErrcCategory final : public std::error_category {
   }
 };
 
+// Interns kTlsError texts: value i >= 1 is texts[i - 1].
+class TlsErrorCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "sluice.tls"; }
+
+  std::string message(int ev) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (ev >= 1 && static_cast<std::size_t>(ev) <= texts_.size()) return texts_[ev - 1];
+    return "TLS error";
+  }
+
+  int intern(const std::string& text) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = index_.find(text); it != index_.end()) return it->second;
+    if (texts_.size() >= static_cast<std::size_t>(kMaxTlsErrorTexts)) return 0;
+    texts_.push_back(text);
+    const int value = static_cast<int>(texts_.size());
+    index_.emplace(text, value);
+    return value;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::vector<std::string> texts_;
+  mutable std::unordered_map<std::string, int> index_;
+};
+
+const TlsErrorCategory& tls_category_instance() {
+  static const TlsErrorCategory category;
+  return category;
+}
+
 }  // namespace
+
+const std::error_category& tls_error_category() noexcept { return tls_category_instance(); }
+
+bool is_tls_error(const std::error_code& ec) noexcept {
+  return ec.category() == tls_category_instance();
+}
+
+std::error_code StreamError::to_error_code() const {
+  switch (code) {
+    case StreamErrc::kConnectionError:
+      return connection_error ? connection_error : make_error_code(code);
+    case StreamErrc::kTlsError:
+      return {tls_category_instance().intern(message()), tls_category_instance()};
+    default:
+      return make_error_code(code);
+  }
+}
 
 const std::error_category& stream_errc_category() noexcept {
   static const StreamErrcCategory category;

@@ -63,6 +63,18 @@ enum class StreamErrc {
 const std::error_category& stream_errc_category() noexcept;
 std::error_code make_error_code(StreamErrc e) noexcept;
 
+// The std::error_code category of TLS failures ("sluice.tls"). A value
+// stands for one whole kTlsError text (StreamError::message(), e.g. "TLS
+// handshake failed: error:0A000086:SSL routines::certificate verify failed
+// (hostname mismatch)"), interned process-wide, so that an error_code - an
+// Asio handler's, a std::system_error's what() - still carries OpenSSL's
+// reason. The table is bounded (kMaxTlsErrorTexts distinct texts; OpenSSL's
+// reasons and verify results are a finite set): past it, new texts get value
+// 0, whose message is "TLS error". Thread-safe.
+inline constexpr int kMaxTlsErrorTexts = 1024;
+const std::error_category& tls_error_category() noexcept;
+bool is_tls_error(const std::error_code& ec) noexcept;
+
 // Which of readuntil's two limit checks fired (asyncio's two messages).
 enum class LimitOverrunKind {
   kSeparatorFound,     // 'Separator is found, but chunk is longer than limit'
@@ -109,6 +121,13 @@ struct StreamError {
   static StreamError not_supported(const char* detail);
   static StreamError write_after_eof();
   static StreamError tls(const char* detail, std::string reason);
+
+  // to_error_code: as one std::error_code: kConnectionError gives its cause
+  // (make_error_code(kConnectionError) if none), kTlsError a
+  // tls_error_category() code with the whole message, every other code
+  // make_error_code(code) (partial, expected and consumed need the
+  // StreamError itself).
+  std::error_code to_error_code() const;
 
   // Field by field; `detail` by its text.
   friend bool operator==(const StreamError& a, const StreamError& b);

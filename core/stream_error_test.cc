@@ -1,5 +1,6 @@
 #include "core/stream_error.h"
 
+#include <string>
 #include <system_error>
 
 #include "core/result.h"
@@ -58,6 +59,43 @@ TEST(StreamError, ErrorCodeUsesSluiceCategory) {
   std::error_code ec = StreamErrc::kLimitOverrun;
   EXPECT_STREQ(ec.category().name(), "sluice.stream");
   EXPECT_EQ(ec, make_error_code(StreamErrc::kLimitOverrun));
+}
+
+TEST(StreamError, TlsErrorCodeKeepsTheWholeMessage) {
+  const StreamError e = StreamError::tls("TLS handshake failed", "certificate verify failed");
+  const std::error_code ec = e.to_error_code();
+  EXPECT_TRUE(is_tls_error(ec));
+  EXPECT_STREQ(ec.category().name(), "sluice.tls");
+  EXPECT_EQ(ec.message(), "TLS handshake failed: certificate verify failed");
+  EXPECT_EQ(std::system_error(ec).what(), ec.message());
+}
+
+TEST(StreamError, EqualTlsTextsGiveEqualErrorCodes) {
+  const StreamError a = StreamError::tls("TLS handshake failed", "wrong version number");
+  const StreamError b = StreamError::tls("TLS handshake failed", "wrong version number");
+  const StreamError c = StreamError::tls("TLS handshake failed", "bad record mac");
+  EXPECT_EQ(a.to_error_code(), b.to_error_code());
+  EXPECT_NE(a.to_error_code(), c.to_error_code());
+}
+
+TEST(StreamError, TlsErrorTableIsBounded) {
+  std::error_code last;
+  for (int i = 0; i < kMaxTlsErrorTexts + 10; ++i) {
+    last = StreamError::tls("bounded", std::to_string(i)).to_error_code();
+  }
+  EXPECT_TRUE(is_tls_error(last));
+  EXPECT_EQ(last.value(), 0);
+  EXPECT_EQ(last.message(), "TLS error");
+}
+
+TEST(StreamError, ConnectionErrorCodeIsItsCause) {
+  const std::error_code cause = std::make_error_code(std::errc::connection_reset);
+  EXPECT_EQ(StreamError::connection(cause).to_error_code(), cause);
+  EXPECT_EQ(StreamError::connection({}).to_error_code(),
+            make_error_code(StreamErrc::kConnectionError));
+  EXPECT_EQ(StreamError::incomplete_read("ab", 3).to_error_code(),
+            make_error_code(StreamErrc::kIncompleteRead));
+  EXPECT_FALSE(is_tls_error(make_error_code(StreamErrc::kTlsError)));
 }
 
 TEST(Result, HoldsValueOrError) {
