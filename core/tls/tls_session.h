@@ -68,6 +68,7 @@
 
 #include <openssl/types.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -89,6 +90,11 @@ inline constexpr std::size_t kTlsMaxRecordPlaintext = 16 * 1024;
 // The default bound on outgoing ciphertext Connection lets queue before it
 // stops encrypting (see TlsOptions::outgoing_limit).
 inline constexpr std::size_t kDefaultTlsOutgoingLimit = 64 * 1024;
+// asyncio's defaults for the timers backends run while
+// Connection::handshake_in_progress() / shutdown_in_progress() (the core
+// keeps no clock; these are for the drivers).
+inline constexpr std::chrono::milliseconds kDefaultTlsHandshakeTimeout{60'000};
+inline constexpr std::chrono::milliseconds kDefaultTlsShutdownTimeout{30'000};
 
 // TlsOptions: what one TLS connection needs (Connection takes them in
 // ConnectionOptions::tls and in start_tls()).
