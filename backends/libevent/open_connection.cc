@@ -14,16 +14,55 @@
 #include "backends/libevent/internal/loop_context.h"
 #include "backends/libevent/internal/resolver.h"
 #include "backends/libevent/internal/stream_state.h"
+#include "core/coro/stream_exceptions.h"
 
 namespace sluice::libevent_backend {
 
+using libevent_backend_internal::check_stream_options;
 using libevent_backend_internal::connect_any;
 using libevent_backend_internal::Detached;
 using libevent_backend_internal::LoopContext;
 using libevent_backend_internal::ResolveOp;
+using libevent_backend_internal::TlsUse;
 using libevent_backend_internal::Yield;
 
 namespace {
+
+// check_client_options: open_connection's and open_unix_connection's
+// validation (before anything is resolved or connected); throws.
+void check_client_options(const StreamOptions& options, std::string_view host,
+                          const char* operation) {
+  const char* why = "";
+  if (std::error_code ec = check_stream_options(options, TlsUse::kClient, host, &why)) {
+    throw std::system_error(ec, std::string(operation) + ": " + why);
+  }
+}
+
+// AbortUnlessKept: aborts the stream (RST) unless released: the handshake
+// wait was cancelled (the Task destroyed) or failed. After a failure the
+// core has already given up (an abort changes nothing: its alert still
+// leaves); a cancelled attempt must not linger in a close_notify exchange.
+struct AbortUnlessKept {
+  StreamWriter& writer;
+  bool kept = false;
+  ~AbortUnlessKept() {
+    if (!kept && writer) writer.abort();
+  }
+};
+
+// finish: with TLS, wait for the handshake (asyncio's open_connection
+// returns after it); throws its error (TlsError, ConnectionError).
+Task<Stream> finish(Stream stream, bool tls) {
+  if (!tls) co_return stream;
+  AbortUnlessKept guard{stream.writer};
+  Status handshake = co_await libevent_backend::HandleAccess::state(stream.writer)
+                         .async()
+                         .handshake()
+                         .as_result();
+  if (!handshake.ok()) throw_stream_error(std::move(handshake).error());
+  guard.kept = true;
+  co_return stream;
+}
 
 // The callback form: one loop turn first (never inside the call), then the
 // Task, then the callback.
@@ -33,6 +72,10 @@ Detached run_then(std::shared_ptr<LoopContext> loop, Task<Stream> task, ConnectC
   Stream stream;
   try {
     stream = co_await task;
+  } catch (const StreamException& e) {
+    // A TLS error's code keeps OpenSSL's reason (StreamError::to_error_code);
+    // a connection error's is its cause (timed_out, connection_reset).
+    ec = e.error().to_error_code();
   } catch (const std::system_error& e) {
     ec = e.code();
   } catch (const std::bad_alloc&) {
@@ -46,10 +89,12 @@ Detached run_then(std::shared_ptr<LoopContext> loop, Task<Stream> task, ConnectC
 Task<Stream> open_connection(event_base* base, std::string host, std::uint16_t port,
                              StreamOptions options) {
   std::shared_ptr<LoopContext> loop = LoopContext::of(base);
-  std::error_code ec = libevent_backend_internal::check_stream_options(options);
-  if (ec) throw std::system_error(ec, "open_connection");
-  std::vector<Endpoint> endpoints = co_await ResolveOp(loop, std::move(host), port);
-  co_return co_await connect_any(loop, std::move(endpoints), options);
+  check_client_options(options, host, "open_connection");
+  std::vector<Endpoint> endpoints = co_await ResolveOp(loop, host, port);
+  const bool tls = options.ssl.has_value();
+  Stream stream =
+      co_await connect_any(loop, std::move(endpoints), std::move(options), std::move(host));
+  co_return co_await finish(std::move(stream), tls);
 }
 
 void open_connection(event_base* base, std::string host, std::uint16_t port, StreamOptions options,
@@ -59,6 +104,7 @@ void open_connection(event_base* base, std::string host, std::uint16_t port, Str
 }
 
 Task<Stream> open_unix_connection(event_base* base, std::string path, StreamOptions options) {
+  check_client_options(options, {}, "open_unix_connection");
   sockaddr_un un{};
   un.sun_family = AF_UNIX;
   if (path.size() >= sizeof(un.sun_path) + (!path.empty() && path[0] == '\0' ? 1 : 0)) {
@@ -69,7 +115,10 @@ Task<Stream> open_unix_connection(event_base* base, std::string path, StreamOpti
   const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() +
                                           (path.empty() || path[0] != '\0' ? 1 : 0));
   std::vector<Endpoint> endpoints{Endpoint(reinterpret_cast<const sockaddr*>(&un), len)};
-  co_return co_await connect_any(LoopContext::of(base), std::move(endpoints), options);
+  const bool tls = options.ssl.has_value();
+  Stream stream =
+      co_await connect_any(LoopContext::of(base), std::move(endpoints), std::move(options));
+  co_return co_await finish(std::move(stream), tls);
 }
 
 void open_unix_connection(event_base* base, std::string path, StreamOptions options,

@@ -26,16 +26,41 @@
 // UNIX: `path` is the socket's path (a leading '\0' names an abstract
 // socket).
 //
-// Errors (thrown as std::system_error by the Task, passed to the callback
-// with an empty Stream): connect()'s errno (std::errc::connection_refused,
-// ...), a resolution failure in addrinfo_category() (EAI_NONAME...),
-// StreamErrc::kInvalidArgument for bad options, ENAMETOOLONG for a UNIX path
-// that does not fit.
+// TLS (asyncio's ssl=): with options.ssl (a client context) the connection
+// speaks TLS from the first byte, and open_connection completes only after
+// the handshake, as asyncio's does:
+//
+//   StreamOptions options;
+//   options.ssl = client_context;           // TlsContext::client(), trust loaded
+//   auto [reader, writer] = co_await open_connection(base, "example.com", 443, options);
+//
+// The name checked in the server's certificate and sent as SNI is
+// options.server_hostname, by default `host` (open_unix_connection has no
+// host: a context that checks hostnames needs server_hostname). The
+// handshake may take options.ssl_handshake_timeout (60 s). A failed
+// handshake fails the call; the connection then closes by itself (after
+// sending OpenSSL's alert), nothing leaks.
+//
+// Errors (thrown by the Task, passed to the callback with an empty Stream):
+//   - connect()'s errno (std::errc::connection_refused, ...), a resolution
+//     failure in addrinfo_category() (EAI_NONAME...), ENAMETOOLONG for a
+//     UNIX path that does not fit: std::system_error;
+//   - StreamErrc::kInvalidArgument for bad options (what() says which;
+//     options.h lists the TLS rules): std::system_error;
+//   - the TLS handshake refused (bad certificate, hostname mismatch, a peer
+//     not speaking TLS): the Task throws sluice::TlsError (its error() is the
+//     StreamError, tls_reason OpenSSL's reason); the callback gets
+//     StreamError::to_error_code(): is_tls_error(ec), ec.message() the whole
+//     text, e.g. "TLS handshake failed: ... certificate verify failed
+//     (hostname mismatch)";
+//   - EOF or a reset during the handshake: sluice::ConnectionError /
+//     std::errc::connection_reset; the handshake timeout: std::errc::timed_out.
 //
 // The Task is lazy: nothing happens until it is co_awaited or started. The
 // callback is never invoked inside open_connection(); it runs in a later turn
 // of the loop. Destroying the Task while it waits cancels the attempt (the
-// socket is closed, a pending lookup's answer is dropped).
+// socket is closed - reset, during a TLS handshake - a pending lookup's
+// answer is dropped).
 //
 // Threading: the event_base's thread (or before the loop runs).
 

@@ -288,6 +288,14 @@ void ServerState::on_retry(int, short, void* self) {
 Detached ServerState::run_client(std::shared_ptr<ServerState> server, StreamReader reader,
                                  StreamWriter writer) {
   co_await Yield{&server->loop()};  // asyncio runs the task in a later turn
+  if (server->options_.stream.ssl) {
+    // The handshake first (asyncio: the client callback sees an established
+    // connection). A failure - a bad client, a plain-text one, EOF, the
+    // timeout - is dropped silently (asyncio logs it only in debug mode): the
+    // core sends its alert and closes that connection by itself.
+    Status handshake = co_await HandleAccess::state(writer).async().handshake().as_result();
+    if (!handshake.ok()) co_return;
+  }
   try {
     Task<void> task = server->callback_(reader, writer);
     if (task.valid()) co_await task;
@@ -390,6 +398,21 @@ void ServerWaitOp::await_resume() const {
 
 namespace {
 
+// check_server_options: kInvalidArgument for bad stream options (ssl must be
+// a server context) or an empty callback; `why` says which.
+std::error_code check_server_options(const ServerOptions& options,
+                                     const ClientConnectedCallback& callback, const char** why) {
+  if (std::error_code ec = libevent_backend_internal::check_stream_options(
+          options.stream, libevent_backend_internal::TlsUse::kServer, {}, why)) {
+    return ec;
+  }
+  if (!callback) {
+    if (why) *why = "the client callback is empty";
+    return make_error_code(StreamErrc::kInvalidArgument);
+  }
+  return {};
+}
+
 Detached wait_then(std::shared_ptr<ServerState> server, ServerWaitOp::Kind kind,
                    Server::WaitCallback cb) {
   Tracked<ServerWaitOp> op{ServerWaitOp(server, kind)};
@@ -431,8 +454,7 @@ void Server::serve_forever(WaitCallback cb) {
 Server start_server(event_base* base, ClientConnectedCallback callback,
                     std::optional<std::string_view> host, std::uint16_t port,
                     const ServerOptions& options, std::error_code& ec) {
-  ec = libevent_backend_internal::check_stream_options(options.stream);
-  if (!ec && !callback) ec = make_error_code(StreamErrc::kInvalidArgument);
+  ec = check_server_options(options, callback, nullptr);
   if (ec) return Server();
   auto state = std::make_shared<ServerState>(LoopContext::of(base), std::move(callback), options);
   ec = state->listen_tcp(host ? std::string(*host) : std::string(), port);
@@ -443,7 +465,9 @@ Server start_server(event_base* base, ClientConnectedCallback callback,
 Server start_server(event_base* base, ClientConnectedCallback callback,
                     std::optional<std::string_view> host, std::uint16_t port,
                     const ServerOptions& options) {
-  std::error_code ec;
+  const char* why = "";
+  std::error_code ec = check_server_options(options, callback, &why);
+  if (ec) throw std::system_error(ec, std::string("start_server: ") + why);
   Server s = start_server(base, std::move(callback), host, port, options, ec);
   if (ec) throw std::system_error(ec, "start_server");
   return s;
@@ -451,8 +475,7 @@ Server start_server(event_base* base, ClientConnectedCallback callback,
 
 Server start_unix_server(event_base* base, ClientConnectedCallback callback, std::string_view path,
                          const ServerOptions& options, std::error_code& ec) {
-  ec = libevent_backend_internal::check_stream_options(options.stream);
-  if (!ec && !callback) ec = make_error_code(StreamErrc::kInvalidArgument);
+  ec = check_server_options(options, callback, nullptr);
   if (ec) return Server();
   auto state = std::make_shared<ServerState>(LoopContext::of(base), std::move(callback), options);
   ec = state->listen_unix(std::string(path));
@@ -462,7 +485,9 @@ Server start_unix_server(event_base* base, ClientConnectedCallback callback, std
 
 Server start_unix_server(event_base* base, ClientConnectedCallback callback, std::string_view path,
                          const ServerOptions& options) {
-  std::error_code ec;
+  const char* why = "";
+  std::error_code ec = check_server_options(options, callback, &why);
+  if (ec) throw std::system_error(ec, std::string("start_unix_server: ") + why);
   Server s = start_unix_server(base, std::move(callback), path, options, ec);
   if (ec) throw std::system_error(ec, "start_unix_server");
   return s;

@@ -38,6 +38,17 @@
 // accept() runs out of descriptors (EMFILE...), accepting pauses for one
 // second, as in asyncio.
 //
+// TLS (asyncio's start_server(ssl=...)): with options.stream.ssl (a server
+// context, TlsContext::server() with load_cert_chain) every accepted
+// connection handshakes first, and `callback` runs only once that
+// succeeded: its reader and writer carry plaintext and
+// writer.get_extra_info("peercert"...) / ssl_object() describe the session.
+// A connection whose handshake fails - a bad or plain-text client, EOF, no
+// handshake within options.stream.ssl_handshake_timeout (60 s) - is closed
+// silently (after OpenSSL's alert; asyncio logs these only in debug mode),
+// the callback never runs for it, and the server keeps serving. It counts
+// in active_connections() until it is gone.
+//
 // The Server object:
 //   close()              stop listening (idempotent); sockets() becomes
 //                        empty; accepted connections stay open; a pending
@@ -176,7 +187,8 @@ class Server {
 // `callback`. Throws std::system_error (or sets `ec` and returns an empty
 // Server): the resolver's error (addrinfo_category()), the socket's (e.g.
 // std::errc::address_in_use), or StreamErrc::kInvalidArgument for bad options
-// or an empty callback.
+// (options.h; e.g. a client context as stream.ssl) or an empty callback
+// (what() says which).
 [[nodiscard]] Server start_server(event_base* base, ClientConnectedCallback callback,
                                   std::optional<std::string_view> host, std::uint16_t port,
                                   const ServerOptions& options = {});

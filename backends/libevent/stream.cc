@@ -6,9 +6,13 @@
 
 #include "backends/libevent/internal/detached.h"
 #include "backends/libevent/internal/loop_context.h"
+#include "core/coro/stream_exceptions.h"
+#include "core/tls/tls_session.h"
 
 namespace sluice::libevent_backend {
 
+using libevent_backend_internal::check_start_tls;
+using libevent_backend_internal::check_stream_options;
 using libevent_backend_internal::Detached;
 using libevent_backend_internal::LoopContext;
 using libevent_backend_internal::StreamOwner;
@@ -62,6 +66,52 @@ Detached status_then(StreamWriter keep, StreamState* state, bool drain,
   cb(std::move(status));
 }
 
+// start_tls_status: StreamWriter::start_tls, as a Status. `keep` holds the
+// connection while it runs.
+Task<Status> start_tls_status(StreamWriter keep, StreamState* state, TlsContext context,
+                              StartTlsOptions options) {
+  const char* why = "";
+  if (check_start_tls(context, options, &why)) co_return StreamError::invalid_argument(why);
+  // asyncio's StreamWriter.start_tls: `await self.drain()` first.
+  Status drained = co_await state->async().writer().drain().as_result();
+  if (!drained.ok()) co_return drained;
+  const TlsRole role = context.role();
+  TlsOptions tls{
+      .context = std::move(context),
+      .role = role,
+      .server_hostname = role == TlsRole::kClient
+                             ? options.server_hostname.value_or(
+                                   std::string(state->default_server_hostname()))
+                             : std::string(),
+  };
+  Status started = state->start_tls(
+      std::move(tls), options.buffered,
+      options.ssl_handshake_timeout.value_or(kDefaultTlsHandshakeTimeout),
+      options.ssl_shutdown_timeout.value_or(kDefaultTlsShutdownTimeout));
+  if (!started.ok()) co_return started;
+  co_return co_await state->async().handshake().as_result();
+}
+
+Task<void> start_tls_task(Task<Status> status) {
+  Status s = co_await status;
+  if (!s.ok()) throw_stream_error(std::move(s).error());
+}
+
+Detached start_tls_then(StreamWriter keep, StreamState* state, Task<Status> task,
+                        StreamWriter::StatusCallback cb) {
+  auto awaiter = task.operator co_await();
+  Tracked<decltype(awaiter)> op{awaiter};
+  Status status = co_await op;
+  if (!op.suspended) co_await Yield{&state->loop()};
+  cb(std::move(status));
+}
+
+// non_empty: the TLS accessors' "" is get_extra_info's nullopt.
+std::optional<std::string> non_empty(std::string value) {
+  if (value.empty()) return std::nullopt;
+  return value;
+}
+
 }  // namespace
 
 // ---- StreamReader callbacks. ------------------------------------------------------
@@ -101,6 +151,16 @@ void StreamWriter::wait_closed(StatusCallback cb) {
   status_then(*this, &state(), false, std::move(cb));
 }
 
+Task<void> StreamWriter::start_tls(TlsContext context, StartTlsOptions options) {
+  return start_tls_task(start_tls_status(*this, &state(), std::move(context), std::move(options)));
+}
+
+void StreamWriter::start_tls(TlsContext context, StartTlsOptions options, StatusCallback cb) {
+  start_tls_then(*this, &state(),
+                 start_tls_status(*this, &state(), std::move(context), std::move(options)),
+                 std::move(cb));
+}
+
 std::optional<std::string> StreamWriter::get_extra_info(std::string_view name) const {
   if (name == "peername") {
     if (std::optional<Endpoint> p = state().peername()) return to_string(*p);
@@ -115,6 +175,17 @@ std::optional<std::string> StreamWriter::get_extra_info(std::string_view name) c
     if (fd < 0) return std::nullopt;
     return std::to_string(fd);
   }
+  // The TLS names: only once the handshake succeeded (before it, or after
+  // it failed, the session's answers are not the peer's).
+  const TlsSession* tls = ssl_object();
+  const StatusPoll handshake = state().connection().handshake();
+  if (tls == nullptr || !handshake || !handshake->ok()) return std::nullopt;
+  if (name == "peercert") return non_empty(tls->peer_certificate_subject());
+  if (name == "peercert_der") return non_empty(tls->peer_certificate_der());
+  if (name == "cipher") return non_empty(std::string(tls->cipher()));
+  if (name == "tls_version") return non_empty(std::string(tls->protocol_version()));
+  if (name == "alpn_protocol") return non_empty(std::string(tls->alpn_protocol()));
+  if (name == "server_hostname") return non_empty(std::string(tls->server_name()));
   return std::nullopt;
 }
 
@@ -131,7 +202,10 @@ Stream make_stream(event_base* base, int fd, const StreamOptions& options, std::
 }
 
 Stream make_stream(event_base* base, int fd, const StreamOptions& options) {
-  std::error_code ec;
+  const char* why = nullptr;
+  std::error_code ec = check_stream_options(options, libevent_backend_internal::TlsUse::kEither,
+                                            {}, &why);
+  if (ec) throw std::system_error(ec, std::string("make_stream: ") + why);
   Stream s = make_stream(base, fd, options, ec);
   if (ec) throw std::system_error(ec, "make_stream");
   return s;

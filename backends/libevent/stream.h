@@ -19,6 +19,17 @@
 // and starts reading at once. On failure the descriptor stays the caller's.
 // Structured bindings work on Stream (`auto [reader, writer] = ...`).
 //
+// TLS: with options.ssl the stream speaks TLS in the context's role (either
+// role: make_stream does not know which end it is), and returns at once,
+// before the handshake, which runs in the background (a client's
+// ClientHello leaves in this loop turn; ssl_handshake_timeout applies).
+// Reads wait for it, writes are queued and encrypted once it is done, drain
+// waits as usual; if it fails, reads, drains and wait_closed fail with its
+// error (kTlsError, or kConnectionError{connection_reset / timed_out}). A
+// client context that checks hostnames needs options.server_hostname (there
+// is no host to default it to). To wait for the handshake itself, read, or
+// use open_connection, which completes after it.
+//
 // Threading: call it on the event_base's thread (or before the loop runs).
 
 #ifndef SLUICE_BACKENDS_LIBEVENT_STREAM_H_
@@ -43,8 +54,8 @@ struct Stream {
 };
 
 // make_stream: wrap the connected socket `fd`. Throws std::system_error (or
-// sets `ec` and returns an empty Stream): kInvalidArgument for bad options,
-// or the socket's error (ENOTSOCK, EBADF...).
+// sets `ec` and returns an empty Stream): kInvalidArgument for bad options
+// (what() says which), or the socket's error (ENOTSOCK, EBADF...).
 Stream make_stream(event_base* base, int fd, const StreamOptions& options = {});
 Stream make_stream(event_base* base, int fd, const StreamOptions& options, std::error_code& ec);
 

@@ -20,6 +20,13 @@
 // same fields instead. Connection errors are sticky: every later read fails
 // with it, even with bytes buffered (asyncio's rule).
 //
+// Over TLS (StreamOptions::ssl, StreamWriter::start_tls) the reads see
+// plaintext and behave the same; a TLS failure (the handshake refused, a
+// corrupt record, the peer's alert) fails the pending read and every later
+// one with kTlsError (sluice::TlsError, whose reason() is OpenSSL's), and the
+// peer's close_notify is EOF. A read made before the handshake finished
+// waits for it.
+//
 // One read at a time may wait (asyncio's rule): a second read that would have
 // to wait fails with kConcurrentRead, whichever form started either.
 //

@@ -32,11 +32,42 @@
 //   A callback is never invoked inside the call that started it; a waiting
 //   coroutine is resumed from the loop, never inside a socket callback.
 //
+// TLS (asyncio's ssl=, StreamWriter.start_tls): over a TLS connection
+// (StreamOptions::ssl, or after start_tls) everything above works unchanged
+// on plaintext - the water marks, drain and write() count plaintext bytes -
+// with asyncio's SSLProtocol differences (core/connection.h section 4):
+//   - can_write_eof() is false and write_eof() throws kNotSupported;
+//   - close() sends close_notify, then waits (reading) for the peer's, at
+//     most ssl_shutdown_timeout (30 s): past it the connection is aborted
+//     and wait_closed() fails with kConnectionError{std::errc::timed_out};
+//   - a TLS failure (a bad record, the peer's alert) fails drains and
+//     wait_closed with kTlsError, whose tls_reason is OpenSSL's.
+// start_tls(context, options) upgrades a plain connection in place
+// (STARTTLS): it waits for drain(), then starts TLS in context.role() (bytes
+// the reader buffered and nobody read are handed to TLS as the peer's first
+// ciphertext by default, see StartTlsOptions::buffered), and completes when
+// the handshake does, or fails with its error: kTlsError (e.g. certificate
+// verify failed), kConnectionError (reset, timed_out after
+// ssl_handshake_timeout), kInvalidArgument (bad options, or a connection
+// that cannot be upgraded: closing, after EOF or write_eof(), a read
+// waiting, already TLS). The StreamReader stays the same object and reads
+// plaintext from then on.
+//
 // Extra info: peername(), sockname() (captured when the stream was made, so
 // still readable after the close), native_handle() (the descriptor, -1 once
 // closed), and get_extra_info(name) for "peername", "sockname" (as
-// to_string(Endpoint)) and "socket" (the descriptor in decimal); nullopt for
-// anything else - the Asio backend's exact answers.
+// to_string(Endpoint)) and "socket" (the descriptor in decimal) - the Asio
+// backend's exact answers - and, over TLS once the handshake succeeded:
+//   "peercert"        the peer certificate's subject, RFC 2253 ("CN=localhost")
+//   "peercert_der"    the peer certificate, DER bytes
+//   "cipher"          the cipher suite ("TLS_AES_256_GCM_SHA384")
+//   "tls_version"     "TLSv1.3" / "TLSv1.2"
+//   "alpn_protocol"   the negotiated ALPN protocol
+//   "server_hostname" a client's server_hostname; a server: the SNI received
+// nullopt for anything else, for the TLS names on a plain connection or
+// before the handshake, and for a value that is absent (no certificate, no
+// ALPN, no SNI). ssl_object() is the TlsSession itself (asyncio's
+// 'ssl_object'), for everything else.
 //
 // Ownership and threading: as StreamReader (a shared handle; the connection
 // is closed when the last handle of reader and writer is destroyed; the
@@ -58,9 +89,13 @@
 #include "backends/libevent/callback.h"
 #include "backends/libevent/endpoint.h"
 #include "backends/libevent/internal/stream_state.h"
+#include "backends/libevent/options.h"
 #include "core/coro/async_connection.h"
+#include "core/coro/task.h"
 #include "core/result.h"
 #include "core/stream_writer.h"
+#include "core/tls/tls_context.h"
+#include "core/tls/tls_session.h"
 
 struct event_base;
 
@@ -96,7 +131,8 @@ class StreamWriter {
   Status try_write(std::string&& data) { return async().try_write(std::move(data)); }
   Status try_write(const char* data) { return async().try_write(std::string_view(data)); }
 
-  // can_write_eof: true (TCP and UNIX sockets can half-close).
+  // can_write_eof: true for TCP and UNIX sockets (they can half-close);
+  // false over TLS.
   bool can_write_eof() const { return core().can_write_eof(); }
   // write_eof: shut down the write side (FIN) once everything queued is sent;
   // reading goes on. A no-op when closing or already called.
@@ -119,6 +155,23 @@ class StreamWriter {
   StatusOp wait_closed() { return async().wait_closed(); }
   void wait_closed(StatusCallback cb);
 
+  // ---- TLS. -----------------------------------------------------------------------
+
+  // start_tls: upgrade this plain connection to TLS in place (see the file
+  // comment): drain, then TLS in context.role() with `options`, then the
+  // handshake. The Task is lazy (nothing happens before it is co_awaited or
+  // started) and throws sluice::TlsError, ConnectionError or
+  // StreamException(kInvalidArgument); it keeps the connection alive while
+  // it runs. The callback form starts at once (so writes made after the
+  // call are encrypted) and gets the Status (never inside the call).
+  Task<void> start_tls(TlsContext context, StartTlsOptions options = {});
+  void start_tls(TlsContext context, StartTlsOptions options, StatusCallback cb);
+  // ssl_object: the TLS session (peer certificate, cipher, version, ALPN:
+  // core/tls/tls_session.h; asyncio's get_extra_info('ssl_object')), owned
+  // by the connection and valid while a handle is; null for a plain
+  // connection (until start_tls begins).
+  const TlsSession* ssl_object() const { return state().connection().tls(); }
+
   // ---- Flow control. -----------------------------------------------------------
 
   // set_write_buffer_limits: asyncio's rules (only high: low = high/4; only
@@ -138,7 +191,10 @@ class StreamWriter {
   std::optional<Endpoint> peername() const { return state().peername(); }
   std::optional<Endpoint> sockname() const { return state().sockname(); }
   int native_handle() const { return state().fd(); }
-  // get_extra_info: "peername", "sockname", "socket"; nullopt otherwise.
+  // get_extra_info: "peername", "sockname", "socket"; over TLS after the
+  // handshake "peercert", "peercert_der", "cipher", "tls_version",
+  // "alpn_protocol", "server_hostname" (see the file comment); nullopt
+  // otherwise.
   std::optional<std::string> get_extra_info(std::string_view name) const;
 
   // ---- Introspection. ------------------------------------------------------------

@@ -27,18 +27,43 @@
 // callbacks (reader.readline(cb), writer.drain(cb), open_connection(..., cb),
 // server.wait_closed(cb)).
 //
+// TLS, asyncio's way (the core does the TLS, core/connection.h section 4;
+// the backend passes the options, runs the handshake and shutdown timers and
+// exposes the session):
+//
+//   sle::StreamOptions options;
+//   options.ssl = sluice::TlsContext::client().value();   // verifies, checks names
+//   (void)options.ssl->load_verify_locations("ca.pem");
+//   auto [reader, writer] = co_await sle::open_connection(base, "example.com", 443, options);
+//   // established here; writer.get_extra_info("peercert"), writer.ssl_object()
+//
+//   sle::ServerOptions server_options;
+//   server_options.stream.ssl = server_context;          // TlsContext::server() + cert
+//   sle::Server server = sle::start_server(base, handle_echo, "0.0.0.0", 8443, server_options);
+//
+//   co_await writer.start_tls(client_context);           // STARTTLS in place
+//
+// The reader and writer see plaintext; handshake failures are
+// sluice::TlsError (Task) or an error_code with is_tls_error() (callbacks),
+// both carrying OpenSSL's reason. Plain connections pay nothing for it.
+//
 // Headers (each documents its part):
 //   stream_reader.h    StreamReader: read, readline, readexactly, readuntil
 //                      (one or several separators), next_line; at_eof,
 //                      exception, is_reading.
 //   stream_writer.h    StreamWriter: write, writelines, write_eof, close,
-//                      abort, drain, wait_closed, water marks, peername /
-//                      sockname / native_handle / get_extra_info.
+//                      abort, drain, wait_closed, water marks, start_tls,
+//                      peername / sockname / native_handle /
+//                      get_extra_info / ssl_object.
 //   stream.h           Stream {reader, writer}; make_stream() for sockets
-//                      that are already connected (socketpair).
-//   open_connection.h  open_connection, open_unix_connection.
-//   server.h           start_server, start_unix_server, Server.
-//   options.h          StreamOptions, ServerOptions (the Asio backend's).
+//                      that are already connected (socketpair), plain or TLS.
+//   open_connection.h  open_connection, open_unix_connection (ssl: complete
+//                      after the handshake).
+//   server.h           start_server, start_unix_server, Server (ssl: each
+//                      connection handshakes before the callback runs).
+//   options.h          StreamOptions (incl. ssl, server_hostname, TLS
+//                      timeouts), ServerOptions, StartTlsOptions (the Asio
+//                      backend's).
 //   endpoint.h         Endpoint (IPv4, IPv6, UNIX), to_string.
 //   addrinfo_error.h   the error category of name resolution failures.
 //   callback.h         Callback<Sig>, the move-only callable callbacks use.
@@ -69,8 +94,11 @@
 // Errors: stream errors are the core's StreamError (partial, expected and
 // consumed reachable). Connection errors carry the errno in
 // std::system_category() (compare with std::errc::connection_reset,
-// broken_pipe...). open_connection and servers report std::error_code /
-// std::system_error.
+// broken_pipe...; a TLS timeout is timed_out). TLS failures are kTlsError
+// with OpenSSL's reason (tls_reason; as an error_code,
+// StreamError::to_error_code() in tls_error_category()). open_connection and
+// servers report std::error_code / std::system_error (sluice::TlsError /
+// ConnectionError for a failed handshake).
 //
 // Lifetime: handles (StreamReader, StreamWriter, Server) are shared and
 // cheap to copy. Everything on an event_base - handles, coroutines waiting on
@@ -96,5 +124,7 @@
 #include "backends/libevent/stream_writer.h"
 #include "core/coro/stream_exceptions.h"
 #include "core/coro/task.h"
+#include "core/tls/tls_context.h"
+#include "core/tls/tls_session.h"
 
 #endif  // SLUICE_BACKENDS_LIBEVENT_STREAMS_H_

@@ -49,9 +49,10 @@ void ConnectOp::on_writable(int, short, void* self) {
 }
 
 Task<Stream> connect_any(std::shared_ptr<LoopContext> loop, std::vector<Endpoint> endpoints,
-                         libevent_backend::StreamOptions options) {
-  std::error_code last = check_stream_options(options);
-  if (last) throw std::system_error(last, "open_connection");
+                         libevent_backend::StreamOptions options, std::string host) {
+  const char* why = "";
+  std::error_code last = check_stream_options(options, TlsUse::kEither, host, &why);
+  if (last) throw std::system_error(last, std::string("open_connection: ") + why);
   last = std::make_error_code(std::errc::address_not_available);
   for (const Endpoint& to : endpoints) {
     UniqueFd fd(::socket(to.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
@@ -64,7 +65,7 @@ Task<Stream> connect_any(std::shared_ptr<LoopContext> loop, std::vector<Endpoint
       last = ec;
       continue;
     }
-    std::shared_ptr<StreamState> state = StreamState::create(loop, fd.get(), options, ec);
+    std::shared_ptr<StreamState> state = StreamState::create(loop, fd.get(), options, ec, host);
     if (!state) throw std::system_error(ec, "open_connection");
     fd.release();
     co_return HandleAccess::make(std::move(state));

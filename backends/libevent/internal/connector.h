@@ -20,6 +20,7 @@
 
 #include <coroutine>
 #include <memory>
+#include <string>
 #include <system_error>
 #include <vector>
 
@@ -57,10 +58,15 @@ class ConnectOp {
 };
 
 // connect_any: see the file comment. `options` are validated first
-// (kInvalidArgument); an empty list fails with EADDRNOTAVAIL.
+// (kInvalidArgument); an empty list fails with EADDRNOTAVAIL. `host`: the
+// name that was resolved ("" for none), server_hostname's default (see
+// StreamState::create). With options.ssl the Stream is returned as soon as
+// the socket connects, the handshake under way (open_connection waits for
+// it).
 Task<libevent_backend::Stream> connect_any(std::shared_ptr<LoopContext> loop,
                                            std::vector<libevent_backend::Endpoint> endpoints,
-                                           libevent_backend::StreamOptions options);
+                                           libevent_backend::StreamOptions options,
+                                           std::string host = {});
 
 }  // namespace sluice::libevent_backend_internal
 

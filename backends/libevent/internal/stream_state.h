@@ -36,11 +36,28 @@
 //     which only posts the waiting coroutines to the LoopContext: user code
 //     never runs inside a libevent callback of this driver.
 //
-// Memory: an idle connection is this object (about 700 bytes, most of it the
-// core's Connection, allocated together with its shared_ptr control block),
-// its event (128 bytes), its packed endpoints (EndpointPair) and the
-// StreamOwner - about 1 KiB in all - and no receive buffer (the core releases
-// it when empty).
+//   - TLS (core/connection.h section 4): the same calls, now carrying
+//     ciphertext. Two differences: received bytes may ask for a send (the
+//     handshake's next flight, an alert, close_notify, a close), so over TLS
+//     a readable event ends with a pump; and the handshake and shutdown
+//     timers: after every driver step (update_interest) and after a
+//     start_tls, one libevent timer is armed for the handshake while
+//     connection().handshake_in_progress(), for the shutdown while
+//     shutdown_in_progress(), and removed otherwise; on expiry the socket is
+//     aborted (RST) and the loss reported as std::errc::timed_out. A failed
+//     handshake is not the driver's business: the core asks it to send the
+//     alert and close, as for any other connection.
+//
+// Memory: an idle plain connection is this object (sizeof is about 1.6 KiB,
+// most of it the core's Connection, allocated together with its shared_ptr
+// control block), its event (128 bytes), its packed endpoints
+// (EndpointPair) and the StreamOwner, and no receive buffer (the core
+// releases it when empty). What only TLS needs (the timer, its timeouts)
+// lives in a TlsExtras block allocated on first need - when a connection is
+// made with ssl, or at start_tls - so plain connections pay one null
+// pointer, which fits in padding: sizeof(StreamState) did not grow. A client
+// made by open_connection(host) also gets the block, holding just the host,
+// start_tls's default server_hostname.
 //
 // Ownership and lifetime: shared by the StreamOwner (the user's handles), by
 // a scheduled pump, and by itself while the socket is open (so a connection
@@ -54,11 +71,14 @@
 #ifndef SLUICE_BACKENDS_LIBEVENT_INTERNAL_STREAM_STATE_H_
 #define SLUICE_BACKENDS_LIBEVENT_INTERNAL_STREAM_STATE_H_
 
+#include <chrono>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <system_error>
 
 #include "backends/libevent/endpoint.h"
@@ -91,9 +111,24 @@ inline constexpr int kMaxSendsPerPump = 16;
 
 class StreamState;
 
+// TlsUse: who will use a StreamOptions, i.e. which TLS roles its ssl may
+// have: open_connection a client context, a server a server context,
+// make_stream either.
+enum class TlsUse { kClient, kServer, kEither };
+
 // check_stream_options: kInvalidArgument (as a std::error_code) for a zero
-// limit or water marks set_write_buffer_limits would refuse, else none.
-std::error_code check_stream_options(const libevent_backend::StreamOptions& options);
+// limit, water marks set_write_buffer_limits would refuse, or TLS options
+// options.h refuses (`use` says which role ssl may have; `host` is what
+// server_hostname defaults to, "" for none); else none. `why`, if given, is
+// set to a sentence saying what is wrong (a string literal).
+std::error_code check_stream_options(const libevent_backend::StreamOptions& options,
+                                     TlsUse use = TlsUse::kEither, std::string_view host = {},
+                                     const char** why = nullptr);
+
+// check_start_tls: the same rules for start_tls's arguments.
+std::error_code check_start_tls(const TlsContext& context,
+                                const libevent_backend::StartTlsOptions& options,
+                                const char** why = nullptr);
 
 // ConnectionObserver: told, inside the driver, when a connection it watches
 // is lost (a server counts its active connections with it). Must not run user
@@ -109,12 +144,16 @@ class ConnectionObserver {
 class StreamState final : public std::enable_shared_from_this<StreamState> {
  public:
   // create: wrap the connected socket `fd` (made non-blocking and
-  // close-on-exec; TCP_NODELAY per options) and start reading. On success it
-  // owns `fd`; on failure it returns null, sets `ec` (kInvalidArgument for
-  // bad options, ENOTSOCK, ...) and leaves `fd` to the caller.
+  // close-on-exec; TCP_NODELAY per options) and start reading; with
+  // options.ssl, start TLS in the context's role (a client's ClientHello
+  // leaves at once) and arm the handshake timer. `host`: the name
+  // open_connection was given ("" for none), server_hostname's default now
+  // and start_tls's later. On success it owns `fd`; on failure it returns
+  // null, sets `ec` (kInvalidArgument for bad options, ENOTSOCK, ...) and
+  // leaves `fd` to the caller.
   static std::shared_ptr<StreamState> create(std::shared_ptr<LoopContext> loop, int fd,
                                              const libevent_backend::StreamOptions& options,
-                                             std::error_code& ec);
+                                             std::error_code& ec, std::string_view host = {});
 
   // Only create() can name Key (one allocation with the shared_ptr's control
   // block needs a public constructor).
@@ -142,6 +181,15 @@ class StreamState final : public std::enable_shared_from_this<StreamState> {
   std::optional<libevent_backend::Endpoint> sockname() const { return endpoints_.local(); }
   // The descriptor, -1 once the connection is lost.
   int fd() const { return fd_; }
+  // default_server_hostname: the host open_connection was given ("" if
+  // none): start_tls's server_hostname when the caller names none.
+  std::string_view default_server_hostname() const {
+    return tls_ ? std::string_view(tls_->host) : std::string_view();
+  }
+  // tls_timer_armed: the handshake or shutdown timer is running
+  // (introspection: plain connections never have one).
+  bool tls_timer_armed() const { return tls_ && tls_->armed != TlsTimer::kNone; }
+  bool has_tls_extras() const { return tls_ != nullptr; }
   // System calls so far (coalescing and backpressure are observable here).
   std::uint64_t send_calls() const { return send_calls_; }
   std::uint64_t recv_calls() const { return recv_calls_; }
@@ -158,6 +206,16 @@ class StreamState final : public std::enable_shared_from_this<StreamState> {
   void close() { async_.writer().close(); }
   void abort() { async_.writer().abort(); }
   void set_observer(ConnectionObserver* observer) { observer_ = observer; }
+
+  // start_tls: the user's STARTTLS (StreamWriter::start_tls, after its
+  // drain): Connection::start_tls, then the timers take these timeouts and
+  // the driver is woken (the ClientHello goes out, the handshake timer is
+  // armed). The core's refusal is returned as it is (nothing changed);
+  // kConnectionError{not_enough_memory} if the timer cannot be made. The
+  // outcome then comes through async().handshake().
+  Status start_tls(TlsOptions options, StartTlsBuffered buffered,
+                   std::chrono::milliseconds handshake_timeout,
+                   std::chrono::milliseconds shutdown_timeout);
 
   // ---- Driver, called by the LoopContext. ------------------------------------
 
@@ -178,6 +236,28 @@ class StreamState final : public std::enable_shared_from_this<StreamState> {
     StreamState* state_;
   };
 
+  // Which TLS timer runs.
+  enum class TlsTimer : unsigned char { kNone, kHandshake, kShutdown };
+
+  // TlsExtras: what only TLS connections need (and the host a client may
+  // start_tls with), allocated on first need so that a plain connection
+  // pays one null pointer.
+  struct TlsExtras {
+    TlsExtras() = default;
+    TlsExtras(const TlsExtras&) = delete;
+    TlsExtras& operator=(const TlsExtras&) = delete;
+    ~TlsExtras();
+
+    // open_connection's host (see default_server_hostname()).
+    std::string host;
+    std::chrono::milliseconds handshake_timeout = kDefaultTlsHandshakeTimeout;
+    std::chrono::milliseconds shutdown_timeout = kDefaultTlsShutdownTimeout;
+    // The one timer, for whichever phase runs; made when TLS starts (null
+    // while the block only holds the host).
+    event* timer = nullptr;
+    TlsTimer armed = TlsTimer::kNone;
+  };
+
   // EV_READ and EV_WRITE (event2/event.h's values, checked in the .cc).
   static constexpr short kRead = 0x02;
   static constexpr short kWrite = 0x04;
@@ -188,8 +268,13 @@ class StreamState final : public std::enable_shared_from_this<StreamState> {
   // update the interest.
   void pump();
   // update_interest: watch EV_READ / EV_WRITE as the Connection's answers
-  // say.
+  // say; over TLS also (re)arm or remove the TLS timer.
   void update_interest();
+  // TLS timers (see the file comment). make_tls_timer: the timer event of
+  // `extras`, made if missing; false if libevent cannot allocate it.
+  bool make_tls_timer(TlsExtras& extras);
+  void update_tls_timer();
+  static void on_tls_timeout(int fd, short what, void* self);
   // lose: close the socket (with an RST if `reset`) and report
   // connection_lost(error). May drop the last reference to this object: the
   // caller must hold one.
@@ -197,10 +282,14 @@ class StreamState final : public std::enable_shared_from_this<StreamState> {
   void dispatch(Completions completions) { async_.dispatch(std::move(completions)); }
   Connection& conn() { return async_.connection(); }
 
+  // Members are ordered so that the 4-byte ones pair up: the TLS pointer
+  // below fits where padding was (sizeof unchanged for plain connections).
   std::shared_ptr<LoopContext> loop_;
   StreamExecutor executor_{*this};
   AsyncConnection async_;
   int fd_;
+  // The next recv() size, kMinReceive..kReceiveChunk (see kMinReceive).
+  std::uint32_t receive_size_ = kMinReceive;
   event* io_event_ = nullptr;
   short events_ = 0;             // what io_event_ watches now (0: not added)
   bool wait_writable_ = false;   // a send would block (or yielded): wait for EV_WRITE
@@ -209,8 +298,8 @@ class StreamState final : public std::enable_shared_from_this<StreamState> {
   std::shared_ptr<StreamState> self_;
   ConnectionObserver* observer_ = nullptr;
   EndpointPair endpoints_;
-  // The next recv() size, kMinReceive..kReceiveChunk (see kMinReceive).
-  std::uint32_t receive_size_ = kMinReceive;
+  // Null for plain connections (see TlsExtras).
+  std::unique_ptr<TlsExtras> tls_;
   std::uint64_t send_calls_ = 0;
   std::uint64_t recv_calls_ = 0;
 };
