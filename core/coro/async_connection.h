@@ -330,13 +330,20 @@ class AsyncConnection {
   friend class AsyncReader;
   friend class AsyncWriter;
 
-  // What the driver sees; a user call that changes it wakes the driver.
+  // What the driver sees; a user call that changes it wakes the driver. The
+  // TLS timers are part of it: a server's start_tls() with nothing to send
+  // changes only handshake_in_progress(), and the driver must arm its timer.
   struct Interest {
     bool want_read;
     WriteAction action;
+    bool handshaking;
+    bool shutting_down;
     friend bool operator==(const Interest&, const Interest&) = default;
   };
-  Interest interest() const { return {conn_.want_read(), conn_.write_action()}; }
+  Interest interest() const {
+    return {conn_.want_read(), conn_.write_action(), conn_.handshake_in_progress(),
+            conn_.shutdown_in_progress()};
+  }
   void wake_if_changed(Interest before);
 
   // Starts op's read; registers it as the waiter if it must wait. Returns

@@ -170,6 +170,18 @@ TEST_F(TlsCoroStartTlsTest, StartTlsUpgradesAPlainConversation) {
   EXPECT_EQ(c.result(), "got password\r\n");
 }
 
+// A server upgrading with nothing to send and a read already wanted changes
+// neither want_read() nor write_action(): only handshake_in_progress(). The
+// driver must still hear of it, to arm its handshake timer.
+TEST_F(TlsCoroStartTlsTest, ServerStartTlsWakesTheDriverForItsHandshakeTimer) {
+  auto server = [](AsyncConnection& c) -> Task<void> { co_await c.start_tls(ServerTls()); };
+  Task<void> s = server(server_);
+  const std::uint64_t before = ex_.wakes();
+  s.start();
+  EXPECT_TRUE(server_.connection().handshake_in_progress());
+  EXPECT_GT(ex_.wakes(), before);
+}
+
 TEST_F(TlsCoroStartTlsTest, AnImmediateStartTlsRefusalCompletesAtOnce) {
   auto client = [](AsyncConnection& c) -> Task<Status> {
     c.writer().close();
