@@ -13,13 +13,38 @@
 // TCP_NODELAY is set unless options.tcp_nodelay is false.
 // UNIX: `path` is the socket's path.
 //
+// TLS (options.ssl, a TlsContext::client(); asyncio's ssl=): the operation
+// completes after the TLS handshake, so the Stream it gives is established
+// (get_extra_info("peercert") and friends are readable at once). The name
+// sent as SNI and checked against the certificate is options.server_hostname,
+// by default `host` (open_unix_connection has no host: set server_hostname
+// when the context checks hostnames). The handshake may take
+// options.ssl_handshake_timeout (default 60 s).
+//
+//   sluice::TlsContext ctx = *sluice::TlsContext::client();
+//   (void)ctx.set_default_verify_paths();                     // the system store
+//   sluice::asio_backend::StreamOptions options;
+//   options.ssl = ctx;
+//   auto [reader, writer] = co_await async_open_connection(ex, "example.com", 443, options,
+//                                                          asio::use_awaitable);
+//
 // The stream runs on `executor` (pass a strand with a multi-threaded
-// io_context). Errors: the resolver's or connect's (e.g.
-// asio::error::connection_refused, host_not_found), or
-// StreamErrc::kInvalidArgument for bad options; the Stream is then empty.
+// io_context). Errors (the Stream is then empty and nothing is left open):
+//   - the resolver's or connect's (e.g. asio::error::connection_refused,
+//     host_not_found);
+//   - StreamErrc::kInvalidArgument for bad options (options.h,
+//     "Validation": e.g. a server context, server_hostname without ssl);
+//   - a failed TLS handshake: a code of sluice::tls_error_category() whose
+//     message() is the whole text with OpenSSL's reason ("TLS handshake
+//     failed: ... certificate verify failed (hostname mismatch)"), so
+//     std::system_error::what() carries it with asio::use_awaitable; test
+//     with sluice::is_tls_error(ec);
+//   - asio::error::connection_reset if the peer closed during the handshake,
+//     asio::error::timed_out after ssl_handshake_timeout.
 //
 // Cancellation: the handler's associated cancellation slot cancels the
-// resolution and the connection attempt (operation_aborted).
+// resolution, the connection attempt and the TLS handshake
+// (operation_aborted; a connection already made is aborted).
 //
 // The handler is never invoked inside the initiating function and runs on its
 // associated executor.

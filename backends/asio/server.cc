@@ -89,15 +89,24 @@ asio::awaitable<void> run_client(std::shared_ptr<const asio_backend::ClientConne
   co_await (*cb)(std::move(reader), std::move(writer));
 }
 
+// launch_client: co_spawn the client callback on one connection.
+void launch_client(const asio::any_io_executor& executor,
+                   const std::shared_ptr<const asio_backend::ClientConnectedCallback>& callback,
+                   const asio_backend::HandlerExceptionHook& hook, asio_backend::Stream stream) {
+  asio::co_spawn(executor, run_client(callback, stream.reader, stream.writer),
+                 [writer = stream.writer, hook](std::exception_ptr e) mutable {
+                   if (!e) return;
+                   report_handler_exception(hook, e);
+                   writer.close();
+                 });
+}
+
 }  // namespace
 
-bool options_valid(const asio_backend::ServerOptions& options) {
-  const asio_backend::StreamOptions& s = options.stream;
-  if (s.limit == 0 || options.backlog < 0) return false;
-  if (s.write_high_water && s.write_low_water && *s.write_low_water > *s.write_high_water) {
-    return false;
-  }
-  return true;
+// validate_server_options: nullopt, or kInvalidArgument and why.
+std::optional<StreamError> validate_server_options(const asio_backend::ServerOptions& options) {
+  if (options.backlog < 0) return StreamError::invalid_argument("backlog must be >= 0");
+  return validate_options(options.stream, TlsRole::kServer, "");
 }
 
 class ServerState final : public ShutdownHook, public std::enable_shared_from_this<ServerState> {
@@ -167,19 +176,32 @@ class ServerState final : public ShutdownHook, public std::enable_shared_from_th
   }
 
   void attach(asio_backend::Stream stream) {
-    const std::shared_ptr<StreamState>& state = HandleAccess::state(stream.writer);
+    const std::shared_ptr<StreamState> state = HandleAccess::state(stream.writer);
     StreamState* raw = state.get();
+    // Active from the accept (as asyncio's transports attach to the server
+    // before the TLS handshake): close_clients() and wait_closed see it.
     clients.emplace(raw, state);
     state->set_on_lost([weak = weak_from_this(), raw] {
       if (std::shared_ptr<ServerState> self = weak.lock()) self->detach(raw);
     });
-    asio::co_spawn(executor, run_client(callback, stream.reader, stream.writer),
-                   [writer = stream.writer,
-                    hook = options.on_handler_exception](std::exception_ptr e) mutable {
-                     if (!e) return;
-                     report_handler_exception(hook, e);
-                     writer.close();
-                   });
+    if (!options.stream.ssl) {
+      launch_client(executor, callback, options.on_handler_exception, std::move(stream));
+      return;
+    }
+    // TLS: the callback runs only after a successful handshake. A failed one
+    // (a bad client, a plain-text client, a timeout) is dropped silently, as
+    // asyncio does outside debug mode: the core sends its alert and closes.
+    // The handles wait inside the handshake's waiter, which the handshake's
+    // end (bounded by ssl_handshake_timeout) always releases. Closing the
+    // server meanwhile does not stop it: like any accepted connection, it is
+    // served once established.
+    state->start_wait_handshake(make_pending_handler<std::error_code>(
+        [executor = executor, callback = callback, hook = options.on_handler_exception,
+         stream = std::move(stream)](std::error_code ec) mutable {
+          if (ec) return;  // dropping the handles: the connection is closing already
+          launch_client(executor, callback, hook, std::move(stream));
+        },
+        executor));
   }
 
   void detach(StreamState* raw) {
@@ -312,6 +334,14 @@ void throw_if(const std::error_code& ec, const char* what) {
   if (ec) throw std::system_error(ec, what);
 }
 
+// throw_if_invalid: bad options as std::system_error(kInvalidArgument) whose
+// what() says which and why.
+void throw_if_invalid(const ServerOptions& options, const char* what) {
+  if (std::optional<StreamError> bad = asio_backend_internal::validate_server_options(options)) {
+    throw std::system_error(bad->to_error_code(), std::string(what) + ": " + bad->message());
+  }
+}
+
 // listen_on: open, configure, bind and listen one TCP socket.
 std::error_code listen_on(ServerState& state, const asio::ip::tcp::endpoint& endpoint,
                           const ServerOptions& options) {
@@ -346,7 +376,7 @@ Server start_server(const asio::any_io_executor& executor, ClientConnectedCallba
                     std::optional<std::string_view> host, std::uint16_t port,
                     const ServerOptions& options, std::error_code& ec) {
   ec.clear();
-  if (!asio_backend_internal::options_valid(options)) {
+  if (asio_backend_internal::validate_server_options(options)) {
     ec = make_error_code(StreamErrc::kInvalidArgument);
     return Server();
   }
@@ -377,6 +407,7 @@ Server start_server(const asio::any_io_executor& executor, ClientConnectedCallba
 Server start_server(const asio::any_io_executor& executor, ClientConnectedCallback callback,
                     std::optional<std::string_view> host, std::uint16_t port,
                     const ServerOptions& options) {
+  throw_if_invalid(options, "start_server");
   std::error_code ec;
   Server server = start_server(executor, std::move(callback), host, port, options, ec);
   throw_if(ec, "start_server");
@@ -386,7 +417,7 @@ Server start_server(const asio::any_io_executor& executor, ClientConnectedCallba
 Server start_unix_server(const asio::any_io_executor& executor, ClientConnectedCallback callback,
                          std::string_view path, const ServerOptions& options, std::error_code& ec) {
   ec.clear();
-  if (!asio_backend_internal::options_valid(options)) {
+  if (asio_backend_internal::validate_server_options(options)) {
     ec = make_error_code(StreamErrc::kInvalidArgument);
     return Server();
   }
@@ -423,6 +454,7 @@ Server start_unix_server(const asio::any_io_executor& executor, ClientConnectedC
 
 Server start_unix_server(const asio::any_io_executor& executor, ClientConnectedCallback callback,
                          std::string_view path, const ServerOptions& options) {
+  throw_if_invalid(options, "start_unix_server");
   std::error_code ec;
   Server server = start_unix_server(executor, std::move(callback), path, options, ec);
   throw_if(ec, "start_unix_server");

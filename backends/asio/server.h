@@ -26,7 +26,27 @@
 // cleanup_socket). Serving starts at once (is_serving() is true).
 //
 // Each accepted connection becomes a (StreamReader, StreamWriter) pair, and
-// `callback(reader, writer)` is co_spawned on the server's executor. An
+// `callback(reader, writer)` is co_spawned on the server's executor.
+//
+// TLS (options.stream.ssl, a TlsContext::server() with its certificate
+// loaded; asyncio's start_server(ssl=...)): each accepted connection runs
+// the TLS handshake first, and the callback is spawned only once it
+// succeeded, so get_extra_info("cipher") and friends are readable at once.
+// A failed handshake (an untrusted or wrong client, a client that does not
+// speak TLS, ssl_handshake_timeout expired) closes that connection
+// silently, as asyncio does outside debug mode: the callback never runs
+// and the server keeps serving. A connection counts in
+// active_connections() (and close_clients() / abort_clients() reach it)
+// from the accept on, handshake included. The context is shared by every
+// connection; changes affect the connections accepted afterwards.
+//
+//   sluice::TlsContext ctx = *sluice::TlsContext::server();
+//   if (!ctx.load_cert_chain("cert.pem", "key.pem").ok()) ...;
+//   ServerOptions options;
+//   options.stream.ssl = ctx;
+//   Server server = start_server(io.get_executor(), echo, "127.0.0.1", 8443, options);
+//
+// An
 // exception escaping it is reported (options.on_handler_exception, else
 // stderr: "Unhandled exception in client_connected_cb: WHAT") and that
 // connection is closed; the server keeps serving. When the callback returns
@@ -178,7 +198,9 @@ class Server {
 // start_server: listen on host:port and serve each connection with
 // `callback`. Throws std::system_error (or sets `ec` and returns an empty
 // Server): the resolver's or the socket's error (e.g. address_in_use), or
-// StreamErrc::kInvalidArgument for bad options.
+// StreamErrc::kInvalidArgument for bad options (options.h, "Validation":
+// e.g. a client context in stream.ssl, stream.server_hostname set; the
+// throwing form's what() says which).
 [[nodiscard]] Server start_server(const asio::any_io_executor& executor,
                                   ClientConnectedCallback callback,
                                   std::optional<std::string_view> host, std::uint16_t port,

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <cassert>
+#include <chrono>
 #include <cstring>
 #include <utility>
 
@@ -17,6 +18,9 @@
 #include <asio/error.hpp>
 #include <asio/post.hpp>
 #include <asio/socket_base.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "core/tls/tls_session.h"
 
 namespace sluice::asio_backend_internal {
 
@@ -58,6 +62,66 @@ struct ReadCancellation {
   }
 };
 
+// validate_tls: the TLS half of validate_options, shared with start_tls.
+// `host`: what a client's missing server_hostname defaults to.
+std::optional<StreamError> validate_tls(const TlsContext& context, std::optional<TlsRole> role,
+                                        const std::optional<std::string>& server_hostname,
+                                        std::string_view host,
+                                        const std::optional<std::chrono::milliseconds>& handshake,
+                                        const std::optional<std::chrono::milliseconds>& shutdown) {
+  if (!context.valid()) {
+    return StreamError::invalid_argument(
+        "ssl: the TlsContext is empty (make one with TlsContext::client() or ::server())");
+  }
+  if (role && context.role() != *role) {
+    return StreamError::invalid_argument(
+        *role == TlsRole::kClient
+            ? "ssl: a client connection needs a client context (TlsContext::client())"
+            : "ssl: a server needs a server context (TlsContext::server())");
+  }
+  if (handshake && handshake->count() <= 0) {
+    return StreamError::invalid_argument("ssl_handshake_timeout should be a positive number");
+  }
+  if (shutdown && shutdown->count() <= 0) {
+    return StreamError::invalid_argument("ssl_shutdown_timeout should be a positive number");
+  }
+  if (context.role() == TlsRole::kServer) {
+    if (server_hostname) {
+      return StreamError::invalid_argument("server_hostname is only meaningful for clients");
+    }
+    return std::nullopt;
+  }
+  // The core would refuse these too, but only once the connection exists
+  // (open_connection would fail after connecting); asyncio refuses at once.
+  if (context.check_hostname()) {
+    if (server_hostname && server_hostname->empty()) {
+      return StreamError::invalid_argument(
+          "server_hostname is empty (no hostname check) but the context checks hostnames");
+    }
+    if (!server_hostname && host.empty()) {
+      return StreamError::invalid_argument(
+          "You must set server_hostname when using ssl without a host");
+    }
+  }
+  return std::nullopt;
+}
+
+// connection_options: the core's options for a stream (TLS from the first
+// byte with options.ssl, in the context's role).
+ConnectionOptions connection_options(const asio_backend::StreamOptions& options,
+                                     std::string_view host) {
+  ConnectionOptions c{.limit = options.limit, .can_write_eof = true};
+  if (options.ssl) {
+    const TlsRole role = options.ssl->role();
+    c.tls = TlsOptions{.context = *options.ssl,
+                       .role = role,
+                       .server_hostname = role == TlsRole::kClient
+                                              ? options.server_hostname.value_or(std::string(host))
+                                              : std::string()};
+  }
+  return c;
+}
+
 void complete_with(std::unique_ptr<ReadHandler> handler, ReadResult result) {
   if (result.ok()) {
     handler->complete(std::error_code(), std::move(*result), std::nullopt);
@@ -72,6 +136,9 @@ void complete_with(std::unique_ptr<ReadHandler> handler, ReadResult result) {
 }  // namespace
 
 std::error_code to_error_code(const StreamError& error) {
+  // TLS failures keep their whole text (OpenSSL's reason) in the sluice.tls
+  // category; make_error_code(kTlsError) would say only "TLS error".
+  if (error.code == StreamErrc::kTlsError) return error.to_error_code();
   if (error.code != StreamErrc::kConnectionError) return make_error_code(error.code);
   // The core says "Connection lost" with a generic-category errc; Asio's
   // errors use its own system category, and the two do not compare equal.
@@ -87,19 +154,75 @@ std::error_code to_error_code(const Status& status) {
   return status.ok() ? std::error_code() : to_error_code(status.error());
 }
 
+std::optional<StreamError> validate_options(const asio_backend::StreamOptions& options,
+                                            std::optional<TlsRole> role, std::string_view host) {
+  if (options.limit == 0) return StreamError::invalid_argument("limit must be positive");
+  if (options.write_high_water && options.write_low_water &&
+      *options.write_low_water > *options.write_high_water) {
+    return StreamError::invalid_argument("write_high_water must be >= write_low_water");
+  }
+  if (!options.ssl) {
+    if (options.server_hostname) {
+      return StreamError::invalid_argument("server_hostname is only meaningful with ssl");
+    }
+    if (options.ssl_handshake_timeout) {
+      return StreamError::invalid_argument("ssl_handshake_timeout is only meaningful with ssl");
+    }
+    if (options.ssl_shutdown_timeout) {
+      return StreamError::invalid_argument("ssl_shutdown_timeout is only meaningful with ssl");
+    }
+    return std::nullopt;
+  }
+  return validate_tls(*options.ssl, role, options.server_hostname, host,
+                      options.ssl_handshake_timeout, options.ssl_shutdown_timeout);
+}
+
+// ---- TLS extras. -------------------------------------------------------------------
+
+struct StreamState::TlsExtras {
+  // What the timer is armed for (the two phases never overlap).
+  enum class Phase : std::uint8_t { kNone, kHandshake, kShutdown };
+
+  // The host open_connection was given: start_tls's default
+  // server_hostname ("" if none).
+  std::string host;
+  std::chrono::milliseconds handshake_timeout = kDefaultTlsHandshakeTimeout;
+  std::chrono::milliseconds shutdown_timeout = kDefaultTlsShutdownTimeout;
+  // Created the first time it is armed (a plain open_connection client that
+  // never upgrades has none).
+  std::unique_ptr<asio::steady_timer> timer;
+  // Bumped at every change of phase: a wait that completes with an older
+  // value was cancelled or re-armed (stale).
+  std::uint64_t generation = 0;
+  // Who waits for the handshake: open_connection, a server's launch of its
+  // callback, async_start_tls.
+  std::vector<std::unique_ptr<StatusHandler>> handshake_waiters;
+  Phase phase = Phase::kNone;
+  // An async_start_tls waits for its drain.
+  bool start_tls_pending = false;
+};
+
 // ---- Creation. ----------------------------------------------------------------
 
-StreamState::StreamState(Socket socket, const asio_backend::StreamOptions& options)
+StreamState::StreamState(Socket socket, const asio_backend::StreamOptions& options,
+                         std::string_view host)
     : executor_(socket.get_executor()),
       socket_(std::move(socket)),
-      conn_(ConnectionOptions{.limit = options.limit, .can_write_eof = true}) {}
+      conn_(connection_options(options, host)) {
+  if (options.ssl || !host.empty()) {
+    TlsExtras& t = ensure_tls_extras();
+    t.host = std::string(host);
+    t.handshake_timeout = options.ssl_handshake_timeout.value_or(kDefaultTlsHandshakeTimeout);
+    t.shutdown_timeout = options.ssl_shutdown_timeout.value_or(kDefaultTlsShutdownTimeout);
+  }
+}
 
 std::shared_ptr<StreamState> StreamState::create(Socket socket,
                                                  const asio_backend::StreamOptions& options,
-                                                 std::error_code& ec) {
+                                                 std::error_code& ec, std::string_view host) {
   ec.clear();
-  if (options.limit == 0) {
-    ec = make_error_code(StreamErrc::kInvalidArgument);
+  if (std::optional<StreamError> bad = validate_options(options, std::nullopt, host)) {
+    ec = bad->to_error_code();
     return nullptr;
   }
   if (!socket.is_open()) {
@@ -118,7 +241,7 @@ std::shared_ptr<StreamState> StreamState::create(Socket socket,
   std::error_code no_peer;
   const asio::generic::stream_protocol::endpoint remote = socket.remote_endpoint(no_peer);
 
-  std::shared_ptr<StreamState> state(new StreamState(std::move(socket), options));
+  std::shared_ptr<StreamState> state(new StreamState(std::move(socket), options, host));
   if (options.write_high_water || options.write_low_water) {
     auto as_signed = [](const std::optional<std::size_t>& v) -> std::optional<std::int64_t> {
       if (!v) return std::nullopt;
@@ -139,7 +262,12 @@ std::shared_ptr<StreamState> StreamState::create(Socket socket,
   // transports do from connection_made: what arrives is buffered (up to the
   // pause threshold) and the peer's EOF or reset is seen. (Not on a context
   // that has shut down: nothing would run the posted pump.)
-  if (state->registry_) state->schedule();
+  // TLS: a client's ClientHello is queued already; the handshake timer runs
+  // from now.
+  if (state->registry_) {
+    state->schedule();
+    state->update_tls_timer();
+  }
   return state;
 }
 
@@ -162,9 +290,15 @@ void StreamState::on_context_shutdown() {
   drain_handlers_.clear();
   std::vector<std::unique_ptr<StatusHandler>> closeds = std::move(closed_handlers_);
   closed_handlers_.clear();
+  std::vector<std::unique_ptr<StatusHandler>> handshakes;
+  if (tls_extras_) {
+    handshakes = std::move(tls_extras_->handshake_waiters);
+    tls_extras_->handshake_waiters.clear();
+  }
   read.reset();
   drains.clear();
   closeds.clear();
+  handshakes.clear();
 }
 
 // ---- Reader side. ---------------------------------------------------------------
@@ -262,6 +396,7 @@ std::error_code StreamState::set_write_buffer_limits(std::optional<std::int64_t>
 void StreamState::close() {
   conn_.writer().close();
   schedule();
+  update_tls_timer();  // over TLS the shutdown (and its timeout) starts now
 }
 
 void StreamState::abort() {
@@ -291,6 +426,12 @@ void StreamState::start_wait_closed(std::unique_ptr<StatusHandler> handler) {
 }
 
 int StreamState::native_handle() { return socket_.is_open() ? socket_.native_handle() : -1; }
+
+bool StreamState::tls_established() const {
+  if (conn_.tls() == nullptr) return false;
+  const StatusPoll handshake = conn_.handshake();
+  return handshake && handshake->ok();
+}
 
 void StreamState::abandon() {
   if (conn_.writer().is_closing()) return;
@@ -359,6 +500,7 @@ void StreamState::pump() {
       self->on_readable(ec);
     });
   }
+  update_tls_timer();
 }
 
 void StreamState::pump_write() {
@@ -375,6 +517,13 @@ void StreamState::pump_write() {
         std::array<std::string_view, kMaxSendViews> views;
         std::array<asio::const_buffer, kMaxSendViews> buffers;
         const std::size_t count = conn_.next_send(views);
+        if (count == 0) {
+          // TLS: encrypting just failed (core/connection.h section 2); the
+          // next write_action() says what to do instead (send the alert,
+          // close).
+          deliver(conn_.bytes_sent(0));
+          continue;
+        }
         for (std::size_t i = 0; i < count; ++i) {
           buffers[i] = asio::const_buffer(views[i].data(), views[i].size());
         }
@@ -464,9 +613,11 @@ void StreamState::lose(std::error_code error, bool reset) {
     on_lost_ = nullptr;
     on_lost();
   }
+  update_tls_timer();  // nothing is in progress any more: cancel
 }
 
 void StreamState::deliver(Completions completions) {
+  if (completions.handshake) complete_handshake_waiters(to_error_code(*completions.handshake));
   if (completions.read) complete_read(std::move(*completions.read));
   if (completions.drain) {
     const std::error_code ec = to_error_code(*completions.drain);
@@ -488,6 +639,130 @@ void StreamState::deliver(Completions completions) {
   }
 }
 
+// ---- TLS. ------------------------------------------------------------------------------
+
+StreamState::TlsExtras& StreamState::ensure_tls_extras() {
+  if (!tls_extras_) tls_extras_ = std::make_unique<TlsExtras>();
+  return *tls_extras_;
+}
+
+void StreamState::update_tls_timer() {
+  if (!tls_extras_ || conn_.tls() == nullptr) return;
+  using Phase = TlsExtras::Phase;
+  TlsExtras& t = *tls_extras_;
+  const Phase want = conn_.handshake_in_progress()  ? Phase::kHandshake
+                     : conn_.shutdown_in_progress() ? Phase::kShutdown
+                                                    : Phase::kNone;
+  if (want == t.phase) return;
+  t.phase = want;
+  ++t.generation;
+  if (want == Phase::kNone) {
+    if (t.timer) t.timer->cancel();
+    return;
+  }
+  if (registry_ == nullptr) return;  // the context shut down: nothing would run it
+  if (!t.timer) t.timer = std::make_unique<asio::steady_timer>(executor_);
+  // expires_after cancels a wait still armed for the other phase.
+  t.timer->expires_after(want == Phase::kHandshake ? t.handshake_timeout : t.shutdown_timeout);
+  t.timer->async_wait([self = shared_from_this(), generation = t.generation](std::error_code ec) {
+    self->on_tls_timer(ec, generation);
+  });
+}
+
+void StreamState::on_tls_timer(std::error_code ec, std::uint64_t generation) {
+  if (ec || !tls_extras_ || generation != tls_extras_->generation || conn_.is_lost()) return;
+  tls_extras_->phase = TlsExtras::Phase::kNone;
+  // asyncio: the handshake or the shutdown took too long: abort the
+  // transport. The core fails the handshake (if it ran), the reads, drains
+  // and wait_closeds with timed_out.
+  lose(std::make_error_code(std::errc::timed_out), /*reset=*/true);
+}
+
+void StreamState::complete_handshake_waiters(const std::error_code& ec) {
+  if (!tls_extras_) return;
+  std::vector<std::unique_ptr<StatusHandler>> waiters =
+      std::move(tls_extras_->handshake_waiters);
+  tls_extras_->handshake_waiters.clear();
+  for (auto& h : waiters) {
+    h->complete(ec);
+    completion_posted();
+  }
+}
+
+void StreamState::start_wait_handshake(std::unique_ptr<StatusHandler> handler) {
+  if (StatusPoll p = conn_.handshake()) {
+    handler->complete(to_error_code(*p));
+    completion_posted();
+    return;
+  }
+  ensure_tls_extras().handshake_waiters.push_back(std::move(handler));
+}
+
+void StreamState::start_tls(TlsContext context, asio_backend::StartTlsOptions options,
+                            std::unique_ptr<StatusHandler> handler) {
+  auto fail = [&](const StreamError& error) {
+    handler->complete(to_error_code(error));
+    completion_posted();
+  };
+  const std::string host = tls_extras_ ? tls_extras_->host : std::string();
+  if (std::optional<StreamError> bad =
+          validate_tls(context, std::nullopt, options.server_hostname, host,
+                       options.ssl_handshake_timeout, options.ssl_shutdown_timeout)) {
+    fail(*bad);
+    return;
+  }
+  // Refused before the drain (the core would only say so after it).
+  if (conn_.tls() != nullptr) {
+    fail(StreamError::invalid_argument("start_tls(): the connection already uses TLS"));
+    return;
+  }
+  if (tls_extras_ && tls_extras_->start_tls_pending) {
+    fail(StreamError::invalid_argument("start_tls(): another start_tls() is in progress"));
+    return;
+  }
+  const TlsRole role = context.role();
+  TlsOptions tls{.context = std::move(context),
+                 .role = role,
+                 .server_hostname =
+                     role == TlsRole::kClient ? options.server_hostname.value_or(host) : ""};
+  ensure_tls_extras().start_tls_pending = true;
+  // asyncio's StreamWriter.start_tls: `await self.drain()` first.
+  if (StatusPoll drained = conn_.writer().drain()) {
+    continue_start_tls(to_error_code(*drained), std::move(tls), options, std::move(handler));
+    return;
+  }
+  drain_handlers_.push_back(make_pending_handler<std::error_code>(
+      [weak = weak_from_this(), tls = std::move(tls), options = std::move(options),
+       handler = std::move(handler)](std::error_code drained) mutable {
+        if (std::shared_ptr<StreamState> self = weak.lock()) {
+          self->continue_start_tls(drained, std::move(tls), options, std::move(handler));
+        } else {
+          handler->complete(asio::error::operation_aborted);  // the stream is gone
+        }
+      },
+      executor_));
+  schedule();
+}
+
+void StreamState::continue_start_tls(std::error_code drained, TlsOptions tls,
+                                     const asio_backend::StartTlsOptions& options,
+                                     std::unique_ptr<StatusHandler> handler) {
+  TlsExtras& t = ensure_tls_extras();
+  t.start_tls_pending = false;
+  std::error_code ec = drained;
+  if (!ec) ec = to_error_code(conn_.start_tls(std::move(tls), options.buffered));
+  if (ec) {
+    handler->complete(ec);
+    completion_posted();
+    return;
+  }
+  t.handshake_timeout = options.ssl_handshake_timeout.value_or(kDefaultTlsHandshakeTimeout);
+  t.shutdown_timeout = options.ssl_shutdown_timeout.value_or(kDefaultTlsShutdownTimeout);
+  start_wait_handshake(std::move(handler));
+  schedule();  // the ClientHello, or the reply to handed-over bytes
+  update_tls_timer();
+}
+
 // ---- Handles. ------------------------------------------------------------------------
 
 asio_backend::Stream HandleAccess::make(std::shared_ptr<StreamState> state) {
@@ -497,8 +772,8 @@ asio_backend::Stream HandleAccess::make(std::shared_ptr<StreamState> state) {
 }
 
 asio_backend::Stream make_stream(Socket&& socket, const asio_backend::StreamOptions& options,
-                                 std::error_code& ec) {
-  return HandleAccess::make(StreamState::create(std::move(socket), options, ec));
+                                 std::error_code& ec, std::string_view host) {
+  return HandleAccess::make(StreamState::create(std::move(socket), options, ec, host));
 }
 
 }  // namespace sluice::asio_backend_internal
@@ -509,6 +784,21 @@ namespace {
 
 void throw_if(const std::error_code& ec, const char* what) {
   if (ec) throw std::system_error(ec, what);
+}
+
+// or_none: nullopt for an empty string (get_extra_info's "absent").
+std::optional<std::string> or_none(std::string s) {
+  if (s.empty()) return std::nullopt;
+  return s;
+}
+
+// throw_if_invalid: bad options as std::system_error(kInvalidArgument) whose
+// what() says which and why.
+void throw_if_invalid(const StreamOptions& options, const char* what) {
+  if (std::optional<StreamError> bad =
+          asio_backend_internal::validate_options(options, std::nullopt, {})) {
+    throw std::system_error(bad->to_error_code(), std::string(what) + ": " + bad->message());
+  }
 }
 
 }  // namespace
@@ -555,6 +845,15 @@ std::optional<std::string> StreamWriter::get_extra_info(std::string_view name) c
     if (fd < 0) return std::nullopt;
     return std::to_string(fd);
   }
+  // TLS: only once the handshake succeeded (before, nothing is verified).
+  if (!state().tls_established()) return std::nullopt;
+  const TlsSession& tls = *state().connection().tls();
+  if (name == "peercert") return or_none(tls.peer_certificate_subject());
+  if (name == "peercert_der") return or_none(tls.peer_certificate_der());
+  if (name == "cipher") return or_none(std::string(tls.cipher()));
+  if (name == "tls_version") return or_none(std::string(tls.protocol_version()));
+  if (name == "alpn_protocol") return or_none(std::string(tls.alpn_protocol()));
+  if (name == "server_hostname") return or_none(std::string(tls.server_name()));
   return std::nullopt;
 }
 
@@ -569,6 +868,7 @@ Stream make_stream(asio::ip::tcp::socket&& socket, const StreamOptions& options,
 }
 
 Stream make_stream(asio::ip::tcp::socket&& socket, const StreamOptions& options) {
+  throw_if_invalid(options, "make_stream");
   std::error_code ec;
   Stream s = make_stream(std::move(socket), options, ec);
   throw_if(ec, "make_stream");
@@ -586,6 +886,7 @@ Stream make_stream(asio::local::stream_protocol::socket&& socket, const StreamOp
 }
 
 Stream make_stream(asio::local::stream_protocol::socket&& socket, const StreamOptions& options) {
+  throw_if_invalid(options, "make_stream");
   std::error_code ec;
   Stream s = make_stream(std::move(socket), options, ec);
   throw_if(ec, "make_stream");

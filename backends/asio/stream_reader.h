@@ -18,7 +18,13 @@
 //     never lost), kLimitOverrun, kInvalidArgument, kConcurrentRead;
 //   - connection errors: the OS/Asio error itself (asio::error::
 //     connection_reset, broken_pipe, ...), sticky: every later read fails
-//     with it, even with bytes buffered (asyncio's rule);
+//     with it, even with bytes buffered (asyncio's rule); over TLS also
+//     asio::error::timed_out when a TLS timeout aborted the connection;
+//   - TLS failures (a failed handshake, a corrupt record, an alert; asyncio's
+//     ssl.SSLError): a code of sluice::tls_error_category() whose message()
+//     is the whole text with OpenSSL's reason (sluice::is_tls_error(ec);
+//     last_error()->tls_reason holds the reason alone), sticky like
+//     connection errors;
 //   - asio::error::operation_aborted: the read was cancelled (below).
 // Compare connection errors with asio::error values, not std::errc:
 // standalone Asio 1.22's system category maps no error conditions (its
@@ -40,7 +46,13 @@
 //
 // Flow control: the backend stops reading from the socket while more than
 // 2*limit bytes are buffered and resumes when a read brings it down to limit
-// (or starts waiting): a slow consumer makes the peer's drain() block.
+// (or starts waiting): a slow consumer makes the peer's drain() block. Over
+// TLS the reader holds plaintext: the limit and the pausing count it.
+//
+// TLS: the reads are the same over TLS (from the start, or after
+// StreamWriter::async_start_tls: the same StreamReader then reads
+// plaintext). The peer's close_notify, or its EOF after the handshake, is
+// EOF.
 //
 // Handlers are never invoked inside the initiating function: an immediate
 // result is posted, and a handler always runs on its associated executor.

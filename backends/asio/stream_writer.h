@@ -28,16 +28,46 @@
 //     (Compare with asio::error values; see stream_reader.h.)
 //   - async_wait_closed: completes when the connection is lost: no error if
 //     cleanly, else the cause. Any number may wait.
+//   - over TLS, a TLS failure (a bad certificate, a corrupt record, an
+//     alert) fails drains and wait_closed with it: a sluice::tls_error_
+//     category() code whose message() is the whole text with OpenSSL's
+//     reason (is_tls_error(ec)); a TLS shutdown that times out
+//     (ssl_shutdown_timeout) fails wait_closed with asio::error::timed_out.
 //   Synchronous calls come in Asio's two forms: throwing std::system_error,
 //   or setting a std::error_code&.
-//   Completion signature of async_drain and async_wait_closed:
-//   void(std::error_code). Handlers are never invoked inside the initiating
-//   function, and run on their associated executor.
+//   Completion signature of async_drain, async_wait_closed and
+//   async_start_tls: void(std::error_code). Handlers are never invoked
+//   inside the initiating function, and run on their associated executor.
+//
+// TLS (a connection made with StreamOptions::ssl, or upgraded by
+// async_start_tls): write() takes plaintext; it is encrypted as it is sent,
+// and the water marks count plaintext. close() sends what is queued, then
+// close_notify, then waits for the peer's close_notify (or EOF) before
+// closing the socket, at most ssl_shutdown_timeout (then it aborts).
+// write_eof() fails with kNotSupported (TLS has no half-close).
+//
+//   co_await writer.async_start_tls(client_ctx, asio::use_awaitable);  // STARTTLS
+//   std::string line = co_await reader.async_readline(asio::use_awaitable);  // plaintext
 //
 // Extra info: peername(), sockname() (captured when the stream was made, so
-// still readable after the close), native_handle() (-1 once closed), and
-// get_extra_info(name) for "peername", "sockname" (as to_string(Endpoint))
-// and "socket" (the descriptor in decimal); nullopt for anything else.
+// still readable after the close), native_handle() (-1 once closed),
+// ssl_object() (the TLS session, asyncio's 'ssl_object'), and
+// get_extra_info(name) for
+//   "peername", "sockname"  as to_string(Endpoint)
+//   "socket"                the descriptor in decimal (nullopt once closed)
+// and, for a TLS connection whose handshake succeeded (nullopt for a plain
+// one, before the handshake, or after it failed; still readable after the
+// close):
+//   "peercert"         the peer certificate's subject, RFC 2253 ("CN=localhost");
+//                      nullopt if the peer sent none (clients usually send none)
+//   "peercert_der"     the peer certificate, DER bytes (Python's
+//                      getpeercert(binary_form=True))
+//   "cipher"           the cipher suite ("TLS_AES_256_GCM_SHA384")
+//   "tls_version"      "TLSv1.3" / "TLSv1.2"
+//   "alpn_protocol"    the negotiated ALPN protocol (nullopt if none)
+//   "server_hostname"  a client's server_hostname; on a server the SNI name
+//                      the client sent (nullopt if none)
+// nullopt for any other name.
 //
 // Ownership and threading: as StreamReader (a shared handle; when the last
 // handle of reader and writer is destroyed without close(), the connection
@@ -63,7 +93,10 @@
 
 #include "backends/asio/endpoint.h"
 #include "backends/asio/internal/stream_state.h"
+#include "backends/asio/options.h"
 #include "core/stream_writer.h"
+#include "core/tls/tls_context.h"
+#include "core/tls/tls_session.h"
 
 namespace sluice::asio_backend {
 
@@ -96,10 +129,12 @@ class StreamWriter {
     writelines(std::span<const std::string_view>(pieces.begin(), pieces.size()));
   }
 
-  // can_write_eof: true (TCP and UNIX sockets can half-close).
+  // can_write_eof: true for TCP and UNIX sockets (they can half-close);
+  // false over TLS.
   bool can_write_eof() const { return state().connection().writer().can_write_eof(); }
   // write_eof: shut down the write side (FIN) once everything queued is sent;
-  // reading goes on. A no-op when closing or already called.
+  // reading goes on. A no-op when closing or already called. Over TLS:
+  // kNotSupported.
   void write_eof();
   void write_eof(std::error_code& ec) { ec = state().write_eof(); }
 
@@ -143,12 +178,46 @@ class StreamWriter {
         asio_backend_internal::InitiateWaitClosed{owner_->state}, token);
   }
 
+  // async_start_tls: upgrade this plain connection to TLS in place
+  // (STARTTLS), asyncio's StreamWriter.start_tls(sslcontext, *,
+  // server_hostname, ssl_handshake_timeout, ssl_shutdown_timeout). It waits
+  // for the writer to drain, then switches (plaintext still queued goes out
+  // first, in clear; bytes the peer sent after its STARTTLS command and
+  // nobody read are handled as options.buffered says: by default they are
+  // the first TLS bytes), then completes when the handshake does. The
+  // context's role is this end's: a server answering STARTTLS passes a
+  // TlsContext::server(). The reader keeps working: the same StreamReader
+  // reads plaintext afterwards.
+  // Errors: kInvalidArgument for bad options (see options.h), a connection
+  // already on TLS, another async_start_tls still waiting, a read pending,
+  // or a connection closing or at EOF; the handshake's failure (a
+  // sluice.tls code with OpenSSL's reason, is_tls_error(ec)); connection
+  // errors (a failed drain, connection_reset for EOF during the handshake,
+  // asio::error::timed_out after ssl_handshake_timeout). After a failure the
+  // connection is closed (or closing). Not cancellable.
+  template <typename Token>
+  auto async_start_tls(TlsContext context, StartTlsOptions options, Token&& token) {
+    return asio::async_initiate<Token, void(std::error_code)>(
+        asio_backend_internal::InitiateStartTls{owner_->state}, token, std::move(context),
+        std::move(options));
+  }
+  template <typename Token>
+  auto async_start_tls(TlsContext context, Token&& token) {
+    return async_start_tls(std::move(context), StartTlsOptions{}, std::forward<Token>(token));
+  }
+
   // ---- Extra info. --------------------------------------------------------
 
   std::optional<Endpoint> peername() const { return state().peername(); }
   std::optional<Endpoint> sockname() const { return state().sockname(); }
   int native_handle() const { return state().native_handle(); }
-  // get_extra_info: "peername", "sockname", "socket"; nullopt otherwise.
+  // ssl_object: the TLS session (peer certificate, cipher, version, ALPN,
+  // native SSL*: core/tls/tls_session.h), asyncio's 'ssl_object'; null for a
+  // plain connection. Non-null from the moment TLS starts (its peer
+  // information is empty until the handshake succeeds); owned by the
+  // connection, valid while a handle lives. Do no I/O on its SSL*.
+  const TlsSession* ssl_object() const { return state().connection().tls(); }
+  // get_extra_info: the names in the file comment; nullopt otherwise.
   std::optional<std::string> get_extra_info(std::string_view name) const;
 
   // ---- Introspection. ------------------------------------------------------

@@ -22,17 +22,24 @@
 //                      separators), at_eof, last_error; cancellation.
 //   stream_writer.h    StreamWriter: write, writelines, write_eof, close,
 //                      abort, async_drain, async_wait_closed, water marks,
-//                      peername / sockname / native_handle / get_extra_info.
+//                      async_start_tls (STARTTLS), peername / sockname /
+//                      native_handle / ssl_object / get_extra_info.
 //   stream.h           Stream {reader, writer}; make_stream() for sockets
 //                      that are already connected (socketpair).
 //   open_connection.h  async_open_connection, async_open_unix_connection.
 //   server.h           start_server, start_unix_server, Server.
-//   options.h          StreamOptions, ServerOptions.
+//   options.h          StreamOptions (ssl, server_hostname, TLS timeouts),
+//                      ServerOptions, StartTlsOptions.
 //   endpoint.h         Endpoint (TCP or UNIX), to_string.
+//
+// TLS: StreamOptions::ssl (a sluice::TlsContext, core/tls/tls_context.h) on
+// async_open_connection, make_stream and ServerOptions::stream;
+// StreamWriter::async_start_tls upgrades a plain connection in place.
 //
 // Errors are std::error_code: sluice::StreamErrc values (category
 // "sluice.stream", core/stream_error.h) for stream errors, the OS/Asio error
-// for connection errors.
+// for connection errors, and TLS failures in category "sluice.tls"
+// (sluice::is_tls_error(ec); message() carries OpenSSL's reason).
 
 #ifndef SLUICE_BACKENDS_ASIO_STREAMS_H_
 #define SLUICE_BACKENDS_ASIO_STREAMS_H_

@@ -34,7 +34,28 @@
 //     0 then close() (RST); each then reports to the Connection.
 //   - Completions returned by the Connection are handed to the waiting
 //     handlers with PendingHandler::complete, i.e. posted, never invoked
-//     inside a driver call or an initiating function.
+//     inside a driver call or an initiating function. That includes
+//     Completions::handshake, whose waiters are internal (open_connection's
+//     final step, a server's launch of its client callback) or a user's
+//     async_start_tls.
+//
+// TLS (core/connection.h section 4): the driver makes the same calls, which
+// now carry ciphertext; it only adds what the core leaves to a loop:
+//   - Timers. After every driver step (pump, lose) and every user call that
+//     can start a handshake or a shutdown (start_tls, close) it re-checks
+//     conn.handshake_in_progress() / shutdown_in_progress() and keeps one
+//     asio::steady_timer armed for whichever holds (the two never overlap).
+//     On expiry: abort (RST) and connection_lost(std::errc::timed_out).
+//   - A failure (handshake or later) is not the end of driving: the core
+//     asks for its alert to be sent and then for the close, as for any
+//     other kSend / kClose.
+//   Everything TLS needs beyond the Connection (the timer, the timeouts, the
+//   handshake's waiters, the host start_tls defaults to) lives in TlsExtras,
+//   allocated on first need: a plain connection made by make_stream or
+//   accepted by a server never allocates it, and sizeof(StreamState) did not
+//   grow for it (the driver's flags are bit-fields to make room for the
+//   pointer). A plain connection made by open_connection allocates it to
+//   remember its host.
 //
 // Ownership and lifetime: a StreamState is shared by the StreamOwner (the
 // user's handles), by every internal asynchronous operation in flight (a wait,
@@ -58,6 +79,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -111,18 +133,32 @@ using ReadHandler = PendingHandler<std::error_code, std::string, std::optional<S
 using StatusHandler = PendingHandler<std::error_code>;
 
 // to_error_code: a failed core operation as a std::error_code: the cause for
-// kConnectionError, else make_error_code(StreamErrc).
+// kConnectionError (errno values in Asio's system category), the whole text
+// in the sluice.tls category for kTlsError (StreamError::to_error_code(), so
+// OpenSSL's reason survives into message() and std::system_error::what()),
+// else make_error_code(StreamErrc).
 std::error_code to_error_code(const StreamError& error);
 std::error_code to_error_code(const Status& status);
+
+// validate_options: nullopt if `options` can work, else kInvalidArgument
+// whose detail is asyncio's reason (see options.h, "Validation"). `role`:
+// the role the caller needs the ssl context to have (nullopt: either, as for
+// make_stream). `host`: what server_hostname defaults to (open_connection's
+// host; "" elsewhere).
+std::optional<StreamError> validate_options(const asio_backend::StreamOptions& options,
+                                            std::optional<TlsRole> role, std::string_view host);
 
 class StreamState final : public ShutdownHook, public std::enable_shared_from_this<StreamState> {
  public:
   // create: wrap a connected socket (made non-blocking; TCP_NODELAY per
-  // options). Returns null and sets `ec` on failure: kInvalidArgument for bad
-  // options, or the socket's error.
+  // options). With options.ssl the TLS handshake starts at once (the
+  // context's role is the connection's). `host`: the name open_connection
+  // was given (server_hostname's default, here and for start_tls). Returns
+  // null and sets `ec` on failure: kInvalidArgument for bad options
+  // (validate_options with either role), or the socket's error.
   static std::shared_ptr<StreamState> create(Socket socket,
                                              const asio_backend::StreamOptions& options,
-                                             std::error_code& ec);
+                                             std::error_code& ec, std::string_view host = {});
   ~StreamState() override;
 
   StreamState(const StreamState&) = delete;
@@ -155,6 +191,20 @@ class StreamState final : public ShutdownHook, public std::enable_shared_from_th
   void start_drain(std::unique_ptr<StatusHandler> handler);
   void start_wait_closed(std::unique_ptr<StatusHandler> handler);
 
+  // ---- TLS. --------------------------------------------------------------------
+
+  // start_wait_handshake: complete `handler` with the handshake's result: at
+  // once (posted) for a plain connection or a handshake already over, else
+  // when Completions::handshake brings it.
+  void start_wait_handshake(std::unique_ptr<StatusHandler> handler);
+  // start_tls: asyncio's StreamWriter.start_tls: wait for the writer to
+  // drain, then Connection::start_tls (the role is context.role()), then
+  // complete `handler` when the handshake does. Bad arguments, a second
+  // start_tls while one waits, a connection already on TLS, or the core's
+  // refusal complete it with the error (kInvalidArgument, kTlsError).
+  void start_tls(TlsContext context, asio_backend::StartTlsOptions options,
+                 std::unique_ptr<StatusHandler> handler);
+
   // ---- Extra info. -------------------------------------------------------------
 
   // Captured when the stream was made (asyncio does the same), so they stay
@@ -165,6 +215,9 @@ class StreamState final : public ShutdownHook, public std::enable_shared_from_th
   int native_handle();
   // write_some calls so far (coalescing is observable through it).
   std::uint64_t send_calls() const { return send_calls_; }
+  // tls_established: a TLS connection whose handshake succeeded (its peer
+  // information is readable).
+  bool tls_established() const;
 
   // ---- Owners. -----------------------------------------------------------------
 
@@ -182,7 +235,10 @@ class StreamState final : public ShutdownHook, public std::enable_shared_from_th
   void on_context_shutdown() override;
 
  private:
-  StreamState(Socket socket, const asio_backend::StreamOptions& options);
+  // What TLS needs beyond the Connection (stream.cc); see the file comment.
+  struct TlsExtras;
+
+  StreamState(Socket socket, const asio_backend::StreamOptions& options, std::string_view host);
 
   // schedule: post one pump() unless one is already posted or the driver has
   // nothing to do.
@@ -203,6 +259,16 @@ class StreamState final : public ShutdownHook, public std::enable_shared_from_th
   // until the marker posted behind it runs.
   void completion_posted();
   void post_pump();
+  // TLS (stream.cc, "TLS"). ensure_tls_extras: allocated on first call.
+  TlsExtras& ensure_tls_extras();
+  // update_tls_timer: arm, re-arm or cancel the timer for what the
+  // Connection is doing now (a no-op for plain connections).
+  void update_tls_timer();
+  void on_tls_timer(std::error_code ec, std::uint64_t generation);
+  void complete_handshake_waiters(const std::error_code& ec);
+  void continue_start_tls(std::error_code drained, TlsOptions tls,
+                          const asio_backend::StartTlsOptions& options,
+                          std::unique_ptr<StatusHandler> handler);
 
   asio::any_io_executor executor_;
   Socket socket_;
@@ -217,12 +283,18 @@ class StreamState final : public ShutdownHook, public std::enable_shared_from_th
   std::vector<std::unique_ptr<StatusHandler>> closed_handlers_;
   std::optional<StreamError> last_error_;
 
-  bool read_wait_ = false;    // socket.async_wait(read) in flight
-  bool write_wait_ = false;   // socket.async_wait(write) in flight
-  bool pump_posted_ = false;  // a pump() is posted
   std::uint64_t send_calls_ = 0;
+  // Packed into one word (with the bit-fields below) so that the TLS pointer
+  // costs plain connections nothing.
   std::uint32_t completions_queued_ = 0;  // posted completions not yet run
-  int pump_deferrals_ = 0;                // consecutive pump re-posts
+  std::uint16_t pump_deferrals_ = 0;      // consecutive pump re-posts
+  static_assert(kMaxPumpDeferrals <= std::numeric_limits<std::uint16_t>::max());
+  bool read_wait_ : 1 = false;    // socket.async_wait(read) in flight
+  bool write_wait_ : 1 = false;   // socket.async_wait(write) in flight
+  bool pump_posted_ : 1 = false;  // a pump() is posted
+  // TLS: null for a plain connection that never needed it (see the file
+  // comment).
+  std::unique_ptr<TlsExtras> tls_extras_;
 
   std::optional<asio_backend::Endpoint> peername_;
   std::optional<asio_backend::Endpoint> sockname_;
@@ -294,6 +366,18 @@ struct InitiateWaitClosed {
   template <typename Handler>
   void operator()(Handler&& handler) const {
     state->start_wait_closed(
+        make_pending_handler<std::error_code>(std::forward<Handler>(handler), state->executor()));
+  }
+};
+
+struct InitiateStartTls {
+  std::shared_ptr<StreamState> state;
+
+  template <typename Handler>
+  void operator()(Handler&& handler, TlsContext context,
+                  asio_backend::StartTlsOptions options) const {
+    state->start_tls(
+        std::move(context), std::move(options),
         make_pending_handler<std::error_code>(std::forward<Handler>(handler), state->executor()));
   }
 };
