@@ -122,18 +122,22 @@ ConnectionOptions connection_options(const asio_backend::StreamOptions& options,
   return c;
 }
 
-void complete_with(std::unique_ptr<ReadHandler> handler, ReadResult result) {
-  if (result.ok()) {
-    handler->complete(std::error_code(), std::move(*result), std::nullopt);
-    return;
-  }
-  StreamError error = std::move(result).error();
-  std::string data = error.code == StreamErrc::kIncompleteRead ? error.partial : std::string();
-  const std::error_code ec = to_error_code(error);
-  handler->complete(ec, std::move(data), std::move(error));
+// complete_with: returns whether the completion is counted (see
+// StreamState::completion_posted).
+bool complete_with(std::unique_ptr<ReadHandler> handler, ReadResult result) {
+  ReadResultArgs a = read_result_args(std::move(result));
+  return handler->complete(a.ec, std::move(a.data), std::move(a.error));
 }
 
 }  // namespace
+
+ReadResultArgs read_result_args(ReadResult result) {
+  if (result.ok()) return ReadResultArgs{std::error_code(), std::move(*result), std::nullopt};
+  StreamError error = std::move(result).error();
+  std::string data = error.code == StreamErrc::kIncompleteRead ? error.partial : std::string();
+  const std::error_code ec = to_error_code(error);
+  return ReadResultArgs{ec, std::move(data), std::move(error)};
+}
 
 std::error_code to_error_code(const StreamError& error) {
   // TLS failures keep their whole text (OpenSSL's reason) in the sluice.tls
@@ -303,8 +307,7 @@ void StreamState::on_context_shutdown() {
 
 // ---- Reader side. ---------------------------------------------------------------
 
-void StreamState::start_read(ReadRequest request, std::unique_ptr<ReadHandler> handler,
-                             asio::cancellation_slot slot) {
+ReadPoll StreamState::begin_read(const ReadRequest& request) {
   sluice::StreamReader& reader = conn_.reader();
   ReadPoll poll;
   switch (request.kind) {
@@ -325,20 +328,19 @@ void StreamState::start_read(ReadRequest request, std::unique_ptr<ReadHandler> h
       break;
     }
   }
-  if (poll) {
-    complete_with(std::move(handler), std::move(*poll));
-    completion_posted();
-  } else {
-    assert(!read_handler_ && "the core keeps at most one pending read");
-    read_handler_ = std::move(handler);
-    ++read_id_;
-    if (slot.is_connected()) {
-      read_slot_ = slot;
-      slot.template emplace<ReadCancellation>(
-          ReadCancellation{weak_from_this(), read_id_, &StreamState::cancel_read});
-    }
-  }
   schedule();  // a read may resume reading (or start waiting for bytes)
+  return poll;
+}
+
+void StreamState::wait_read(std::unique_ptr<ReadHandler> handler, asio::cancellation_slot slot) {
+  assert(!read_handler_ && "the core keeps at most one pending read");
+  read_handler_ = std::move(handler);
+  ++read_id_;
+  if (slot.is_connected()) {
+    read_slot_ = slot;
+    slot.template emplace<ReadCancellation>(
+        ReadCancellation{weak_from_this(), read_id_, &StreamState::cancel_read});
+  }
 }
 
 void StreamState::complete_read(ReadResult result) {
@@ -347,8 +349,7 @@ void StreamState::complete_read(ReadResult result) {
   read_slot_ = asio::cancellation_slot();
   // No handler: it was destroyed by the context's shutdown.
   if (handler) {
-    complete_with(std::move(handler), std::move(result));
-    completion_posted();
+    if (complete_with(std::move(handler), std::move(result))) completion_posted();
   }
 }
 
@@ -357,8 +358,9 @@ void StreamState::cancel_read(std::uint64_t id) {
   conn_.reader().cancel_pending_read();
   std::unique_ptr<ReadHandler> handler = std::move(read_handler_);
   read_slot_ = asio::cancellation_slot();  // not cleared: we run inside it
-  handler->complete(asio::error::operation_aborted, std::string(), std::nullopt);
-  completion_posted();
+  if (handler->complete(asio::error::operation_aborted, std::string(), std::nullopt)) {
+    completion_posted();
+  }
   schedule();
 }
 
@@ -406,20 +408,19 @@ void StreamState::abort() {
   if (!conn_.is_lost()) pump_write();
 }
 
-void StreamState::start_drain(std::unique_ptr<StatusHandler> handler) {
-  if (StatusPoll p = conn_.writer().drain()) {
-    handler->complete(to_error_code(*p));
-    completion_posted();
-  } else {
-    drain_handlers_.push_back(std::move(handler));
-  }
+StatusPoll StreamState::begin_drain() {
+  StatusPoll p = conn_.writer().drain();
   schedule();
+  return p;
+}
+
+void StreamState::wait_drain(std::unique_ptr<StatusHandler> handler) {
+  drain_handlers_.push_back(std::move(handler));
 }
 
 void StreamState::start_wait_closed(std::unique_ptr<StatusHandler> handler) {
   if (StatusPoll p = conn_.writer().wait_closed()) {
-    handler->complete(to_error_code(*p));
-    completion_posted();
+    if (handler->complete(to_error_code(*p))) completion_posted();
   } else {
     closed_handlers_.push_back(std::move(handler));
   }
@@ -458,7 +459,7 @@ bool StreamState::driver_has_work() const {
 }
 
 void StreamState::schedule() {
-  if (pump_posted_ || !driver_has_work()) return;
+  if (pump_posted_ || flush_held_ || !driver_has_work()) return;
   post_pump();
 }
 
@@ -467,26 +468,31 @@ void StreamState::post_pump() {
   asio::post(executor_, [self = shared_from_this()] {
     self->pump_posted_ = false;
     // This stream's user code can still go further in this turn (its
-    // completions are queued): flush behind them, so its writes coalesce.
-    if (self->completions_queued_ > 0 && self->pump_deferrals_ < kMaxPumpDeferrals &&
-        !self->conn_.is_lost() &&
+    // completions are queued): hold the flush until they have run
+    // (completion_ran), so its writes coalesce into one send.
+    if (self->completions_queued_ > 0 && !self->conn_.is_lost() &&
         self->conn_.writer().get_write_buffer_size() < kFlushBytes) {
-      ++self->pump_deferrals_;
-      self->post_pump();
+      self->flush_held_ = true;
+      self->pump_deferrals_ = 0;
       return;
     }
-    self->pump_deferrals_ = 0;
     self->pump();
   });
 }
 
-void StreamState::completion_posted() {
-  ++completions_queued_;
-  // Runs right behind the completion (same executor, FIFO), i.e. after the
-  // user code it resumed went as far as it could.
-  asio::post(executor_, [weak = weak_from_this()] {
-    if (std::shared_ptr<StreamState> s = weak.lock()) --s->completions_queued_;
-  });
+void StreamState::completion_posted() { ++completions_queued_; }
+
+void StreamState::completion_ran() {
+  assert(completions_queued_ > 0);
+  --completions_queued_;
+  if (!flush_held_) return;
+  if (completions_queued_ == 0 || ++pump_deferrals_ >= kMaxPumpDeferrals ||
+      conn_.writer().get_write_buffer_size() >= kFlushBytes) {
+    // On the stream's executor, and the user code that ran has returned:
+    // flush now (no need to post again).
+    flush_held_ = false;
+    pump();
+  }
 }
 
 void StreamState::pump() {
@@ -624,8 +630,7 @@ void StreamState::deliver(Completions completions) {
     std::vector<std::unique_ptr<StatusHandler>> handlers = std::move(drain_handlers_);
     drain_handlers_.clear();
     for (auto& h : handlers) {
-      h->complete(ec);
-      completion_posted();
+      if (h->complete(ec)) completion_posted();
     }
   }
   if (completions.closed) {
@@ -633,8 +638,7 @@ void StreamState::deliver(Completions completions) {
     std::vector<std::unique_ptr<StatusHandler>> handlers = std::move(closed_handlers_);
     closed_handlers_.clear();
     for (auto& h : handlers) {
-      h->complete(ec);
-      completion_posted();
+      if (h->complete(ec)) completion_posted();
     }
   }
 }
@@ -684,15 +688,13 @@ void StreamState::complete_handshake_waiters(const std::error_code& ec) {
       std::move(tls_extras_->handshake_waiters);
   tls_extras_->handshake_waiters.clear();
   for (auto& h : waiters) {
-    h->complete(ec);
-    completion_posted();
+    if (h->complete(ec)) completion_posted();
   }
 }
 
 void StreamState::start_wait_handshake(std::unique_ptr<StatusHandler> handler) {
   if (StatusPoll p = conn_.handshake()) {
-    handler->complete(to_error_code(*p));
-    completion_posted();
+    if (handler->complete(to_error_code(*p))) completion_posted();
     return;
   }
   ensure_tls_extras().handshake_waiters.push_back(std::move(handler));
@@ -701,8 +703,7 @@ void StreamState::start_wait_handshake(std::unique_ptr<StatusHandler> handler) {
 void StreamState::start_tls(TlsContext context, asio_backend::StartTlsOptions options,
                             std::unique_ptr<StatusHandler> handler) {
   auto fail = [&](const StreamError& error) {
-    handler->complete(to_error_code(error));
-    completion_posted();
+    if (handler->complete(to_error_code(error))) completion_posted();
   };
   const std::string host = tls_extras_ ? tls_extras_->host : std::string();
   if (std::optional<StreamError> bad =
@@ -752,8 +753,7 @@ void StreamState::continue_start_tls(std::error_code drained, TlsOptions tls,
   std::error_code ec = drained;
   if (!ec) ec = to_error_code(conn_.start_tls(std::move(tls), options.buffered));
   if (ec) {
-    handler->complete(ec);
-    completion_posted();
+    if (handler->complete(ec)) completion_posted();
     return;
   }
   t.handshake_timeout = options.ssl_handshake_timeout.value_or(kDefaultTlsHandshakeTimeout);

@@ -10,10 +10,11 @@
 //   - While pending it keeps outstanding work on the I/O executor and on the
 //     handler's associated executor, so io_context::run() does not return
 //     while an operation waits (e.g. a wait_closed on an idle connection).
-//   - complete(args...) never invokes the handler inline: it posts it to the
-//     I/O executor, from where asio::post dispatches it to the handler's
-//     associated executor (the coroutine's for use_awaitable). The handler's
-//     associated allocator is used for that post.
+//   - complete(args...) never invokes the handler inline: it posts it
+//     (post_completion below) to its associated executor (the coroutine's
+//     for use_awaitable).
+//   - An operation that completes at once needs no PendingHandler (no
+//     allocation, no work tracking): post_completion() directly.
 //   - A PendingHandler destroyed without complete() destroys its handler
 //     without invoking it (what Asio does to pending handlers on shutdown).
 //
@@ -38,12 +39,27 @@
 #include <asio/associated_cancellation_slot.hpp>
 #include <asio/associated_executor.hpp>
 #include <asio/associator.hpp>
+#include <asio/execution/blocking.hpp>
+#include <asio/execution/execute.hpp>
 #include <asio/execution/outstanding_work.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/post.hpp>
 #include <asio/prefer.hpp>
+#include <asio/require.hpp>
 
 namespace sluice::asio_backend_internal {
+
+// CompletionObserver: told, on the handler's executor, right after a
+// completion posted for it has run (so, for a coroutine, once the coroutine
+// it resumed has gone as far as it could). StreamState counts its queued
+// completions with it, to hold its flush until its user code is done.
+class CompletionObserver {
+ public:
+  virtual void completion_ran() = 0;
+
+ protected:
+  ~CompletionObserver() = default;
+};
 
 // BoundHandler: `handler` with its arguments bound, callable with none. Its
 // associated executor, allocator and cancellation slot are the handler's
@@ -52,9 +68,47 @@ template <typename Handler, typename... Args>
 struct BoundHandler {
   Handler handler;
   std::tuple<Args...> args;
+  std::shared_ptr<CompletionObserver> observer;
 
-  void operator()() { std::apply(std::move(handler), std::move(args)); }
+  void operator()() {
+    std::apply(std::move(handler), std::move(args));
+    if (observer) observer->completion_ran();
+  }
 };
+
+// post_completion: invoke `handler` with `args` later, never inline, on its
+// associated executor, then tell `observer` (may be null). When that
+// executor is `io_executor` itself (a coroutine or callback on the same
+// io_context: the common case) the bound handler is executed there directly
+// with blocking.never: one queued function and no work-tracking executor
+// copies (asio::post wraps it in a work_dispatcher, which tracks work on the
+// handler's executor while the function is queued - but the queued function
+// already is outstanding work). Otherwise asio::post dispatches it to the
+// handler's executor, and `observer` is not told (it would run on another
+// executor). Returns whether `observer` will be told.
+template <typename Handler, typename... Args>
+bool post_completion(const asio::any_io_executor& io_executor,
+                     std::shared_ptr<CompletionObserver> observer, Handler&& handler,
+                     Args&&... args) {
+  using Bound = BoundHandler<std::decay_t<Handler>, std::decay_t<Args>...>;
+  bool same_executor = false;
+  if constexpr (std::is_same_v<asio::associated_executor_t<std::decay_t<Handler>,
+                                                           asio::any_io_executor>,
+                               asio::any_io_executor>) {
+    same_executor = asio::get_associated_executor(handler, io_executor) == io_executor;
+  }
+  if (!same_executor) observer = nullptr;
+  const bool observed = observer != nullptr;
+  Bound bound{std::forward<Handler>(handler),
+              std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...), std::move(observer)};
+  if (same_executor) {
+    asio::execution::execute(asio::require(io_executor, asio::execution::blocking.never),
+                             std::move(bound));
+  } else {
+    asio::post(io_executor, std::move(bound));
+  }
+  return observed;
+}
 
 // track_work: outstanding work on `ex` for as long as the result lives.
 template <typename Executor>
@@ -70,42 +124,48 @@ template <typename... Args>
 class PendingHandler {
  public:
   virtual ~PendingHandler() = default;
-  // complete: post the handler with `args`. Call at most once; the object is
-  // spent afterwards (destroy it).
-  virtual void complete(Args... args) = 0;
+  // complete: post the handler with `args` (post_completion; returns whether
+  // the observer will be told). Call at most once; the object is spent
+  // afterwards (destroy it).
+  virtual bool complete(Args... args) = 0;
 };
 
 template <typename Handler, typename... Args>
 class PendingHandlerImpl final : public PendingHandler<Args...> {
  public:
-  PendingHandlerImpl(Handler handler, const asio::any_io_executor& io_executor)
-      : io_work_(asio::prefer(io_executor, asio::execution::outstanding_work.tracked)),
+  PendingHandlerImpl(Handler handler, const asio::any_io_executor& io_executor,
+                     std::weak_ptr<CompletionObserver> observer)
+      : io_executor_(io_executor),
+        io_work_(asio::prefer(io_executor, asio::execution::outstanding_work.tracked)),
         handler_work_(track_work(asio::get_associated_executor(handler, io_executor))),
+        observer_(std::move(observer)),
         handler_(std::move(handler)) {}
 
-  void complete(Args... args) override {
-    // asio::post runs the bound handler on io_work_ (never inline), and from
-    // there dispatches it to the handler's own executor, tracking work on it.
-    asio::post(io_work_, BoundHandler<Handler, Args...>{std::move(handler_),
-                                                        std::tuple<Args...>(std::move(args)...)});
+  bool complete(Args... args) override {
+    return post_completion(io_executor_, observer_.lock(), std::move(handler_), std::move(args)...);
   }
 
  private:
   using HandlerExecutor = asio::associated_executor_t<Handler, asio::any_io_executor>;
 
+  asio::any_io_executor io_executor_;
   asio::any_io_executor io_work_;
   decltype(track_work(std::declval<const HandlerExecutor&>())) handler_work_;
+  std::weak_ptr<CompletionObserver> observer_;
   Handler handler_;
 };
 
 // make_pending_handler: erase `handler` (a completion handler for
 // void(Args...)) into a PendingHandler whose completions go through
-// `io_executor`.
+// `io_executor` (and are reported to `observer`, if any). For an operation
+// that has to wait, since it tracks work; one that completes at once calls
+// post_completion() directly.
 template <typename... Args, typename Handler>
 std::unique_ptr<PendingHandler<Args...>> make_pending_handler(
-    Handler&& handler, const asio::any_io_executor& io_executor) {
+    Handler&& handler, const asio::any_io_executor& io_executor,
+    std::weak_ptr<CompletionObserver> observer = {}) {
   return std::make_unique<PendingHandlerImpl<std::decay_t<Handler>, Args...>>(
-      std::forward<Handler>(handler), io_executor);
+      std::forward<Handler>(handler), io_executor, std::move(observer));
 }
 
 }  // namespace sluice::asio_backend_internal

@@ -24,12 +24,13 @@
 //     socket.async_wait(write) and retries when writable. At most
 //     kMaxSendsPerPump sends per turn, then the rest is posted (fairness).
 //     The posted flush waits for this stream's user code: while completions
-//     posted for this stream are still queued (completions_queued_, counted
-//     down by a marker posted right behind each), it re-posts itself behind
-//     them (at most kMaxPumpDeferrals times in a row, or until kFlushBytes
-//     wait), so a pipelined handler's write / drain / readline steps served
-//     from the buffer all leave in one send; a lone write still goes out in
-//     the same turn or the next.
+//     posted for this stream have not run yet (completions_queued_, counted
+//     down by the completion itself once its handler returned: see
+//     CompletionObserver in pending_handler.h), it is held, and the last of
+//     them to run flushes (or the kMaxPumpDeferrals-th, or the one after
+//     which kFlushBytes wait), so a pipelined handler's write / drain /
+//     readline steps served from the buffer all leave in one send; a lone
+//     write still goes out in the same turn or the next.
 //     kShutdownWrite -> shutdown(send); kClose -> close(); kAbort -> SO_LINGER
 //     0 then close() (RST); each then reports to the Connection.
 //   - Completions returned by the Connection are handed to the waiting
@@ -113,8 +114,8 @@ inline constexpr std::size_t kMaxSendViews = 64;
 // At most this many write_some calls per pump, then yield (fairness).
 inline constexpr int kMaxSendsPerPump = 16;
 // While completions for this stream are still queued (its user code can go
-// further in this turn), a posted pump re-posts itself behind them, at most
-// this many times in a row or until this many bytes are waiting, then sends.
+// further in this turn), the flush is held until they have run, at most
+// this many of them or until this many bytes are waiting, then it sends.
 inline constexpr int kMaxPumpDeferrals = 1024;
 inline constexpr std::size_t kFlushBytes = 64 * 1024;
 
@@ -148,7 +149,9 @@ std::error_code to_error_code(const Status& status);
 std::optional<StreamError> validate_options(const asio_backend::StreamOptions& options,
                                             std::optional<TlsRole> role, std::string_view host);
 
-class StreamState final : public ShutdownHook, public std::enable_shared_from_this<StreamState> {
+class StreamState final : public ShutdownHook,
+                          public CompletionObserver,
+                          public std::enable_shared_from_this<StreamState> {
  public:
   // create: wrap a connected socket (made non-blocking; TCP_NODELAY per
   // options). With options.ssl the TLS handshake starts at once (the
@@ -169,12 +172,16 @@ class StreamState final : public ShutdownHook, public std::enable_shared_from_th
 
   // ---- Reader side. ----------------------------------------------------------
 
-  // start_read: run `request` on the reader. Completes `handler` (posted) at
-  // once or when the Connection completes the read. A connected `slot` lets
-  // the caller cancel it: the reader forgets the read (no byte is lost) and
-  // the handler gets asio::error::operation_aborted.
-  void start_read(ReadRequest request, std::unique_ptr<ReadHandler> handler,
-                  asio::cancellation_slot slot);
+  // begin_read: run `request` on the reader. A result (ready at once) must be
+  // handed to post_read_result(); nullopt means the read is pending in the
+  // core: hand its handler to wait_read() before anything else runs.
+  ReadPoll begin_read(const ReadRequest& request);
+  template <typename Handler>
+  void post_read_result(Handler&& handler, ReadResult result);
+  // wait_read: keep `handler` until the Connection completes the read. A
+  // connected `slot` lets the caller cancel it: the reader forgets the read
+  // (no byte is lost) and the handler gets asio::error::operation_aborted.
+  void wait_read(std::unique_ptr<ReadHandler> handler, asio::cancellation_slot slot);
   const std::optional<StreamError>& last_error() const { return last_error_; }
   void set_last_error(StreamError error) { last_error_ = std::move(error); }
 
@@ -188,7 +195,12 @@ class StreamState final : public ShutdownHook, public std::enable_shared_from_th
                                           std::optional<std::int64_t> low);
   void close();
   void abort();
-  void start_drain(std::unique_ptr<StatusHandler> handler);
+  // begin_drain: the drain's result if known at once (then hand it to
+  // post_status()), else nullopt: hand the handler to wait_drain().
+  StatusPoll begin_drain();
+  void wait_drain(std::unique_ptr<StatusHandler> handler);
+  template <typename Handler>
+  void post_status(Handler&& handler, const Status& status);
   void start_wait_closed(std::unique_ptr<StatusHandler> handler);
 
   // ---- TLS. --------------------------------------------------------------------
@@ -230,6 +242,17 @@ class StreamState final : public ShutdownHook, public std::enable_shared_from_th
   // code.
   void set_on_lost(std::function<void()> on_lost) { on_lost_ = std::move(on_lost); }
 
+  // make_handler: a PendingHandler for an operation of this stream that has
+  // to wait (its completion is counted: see completion_posted()).
+  template <typename... Args, typename Handler>
+  std::unique_ptr<PendingHandler<Args...>> make_handler(Handler&& handler) {
+    return make_pending_handler<Args...>(std::forward<Handler>(handler), executor_,
+                                         weak_from_this());
+  }
+
+  // CompletionObserver: one of this stream's posted completions has run.
+  void completion_ran() override;
+
   // ShutdownHook: the execution context is going away: destroy the waiting
   // handlers without invoking them (what Asio does with its own).
   void on_context_shutdown() override;
@@ -256,7 +279,7 @@ class StreamState final : public ShutdownHook, public std::enable_shared_from_th
   void complete_read(ReadResult result);
   void cancel_read(std::uint64_t id);
   // completion_posted: a completion for this stream was just posted; count it
-  // until the marker posted behind it runs.
+  // until it has run (completion_ran()).
   void completion_posted();
   void post_pump();
   // TLS (stream.cc, "TLS"). ensure_tls_extras: allocated on first call.
@@ -287,11 +310,12 @@ class StreamState final : public ShutdownHook, public std::enable_shared_from_th
   // Packed into one word (with the bit-fields below) so that the TLS pointer
   // costs plain connections nothing.
   std::uint32_t completions_queued_ = 0;  // posted completions not yet run
-  std::uint16_t pump_deferrals_ = 0;      // consecutive pump re-posts
+  std::uint16_t pump_deferrals_ = 0;      // completions run while the flush is held
   static_assert(kMaxPumpDeferrals <= std::numeric_limits<std::uint16_t>::max());
   bool read_wait_ : 1 = false;    // socket.async_wait(read) in flight
   bool write_wait_ : 1 = false;   // socket.async_wait(write) in flight
   bool pump_posted_ : 1 = false;  // a pump() is posted
+  bool flush_held_ : 1 = false;   // a pump waits for completions_queued_ == 0
   // TLS: null for a plain connection that never needed it (see the file
   // comment).
   std::unique_ptr<TlsExtras> tls_extras_;
@@ -330,23 +354,30 @@ struct ReadCompletion {
   }
 };
 
-// Initiations for asio::async_initiate.
+// Initiations for asio::async_initiate. An operation that completes at once
+// posts its handler directly (no type erasure, no allocation, no work
+// tracking); one that waits is kept as a PendingHandler.
 struct InitiateRead {
   std::shared_ptr<StreamState> state;
 
   template <typename Handler>
-  void operator()(Handler&& handler, ReadRequest request) const {
+  void operator()(Handler&& handler, const ReadRequest& request) const {
     using Decayed = std::decay_t<Handler>;
     asio::cancellation_slot slot;
     if constexpr (std::is_same_v<asio::associated_cancellation_slot_t<Decayed>,
                                  asio::cancellation_slot>) {
       slot = asio::get_associated_cancellation_slot(handler);
     }
-    state->start_read(
-        std::move(request),
-        make_pending_handler<std::error_code, std::string, std::optional<StreamError>>(
-            ReadCompletion<Decayed>{std::forward<Handler>(handler), state}, state->executor()),
-        slot);
+    ReadPoll poll = state->begin_read(request);
+    ReadCompletion<Decayed> completion{std::forward<Handler>(handler), state};
+    if (poll) {
+      state->post_read_result(std::move(completion), std::move(*poll));
+    } else {
+      state->wait_read(
+          state->make_handler<std::error_code, std::string, std::optional<StreamError>>(
+              std::move(completion)),
+          slot);
+    }
   }
 };
 
@@ -355,8 +386,11 @@ struct InitiateDrain {
 
   template <typename Handler>
   void operator()(Handler&& handler) const {
-    state->start_drain(
-        make_pending_handler<std::error_code>(std::forward<Handler>(handler), state->executor()));
+    if (StatusPoll p = state->begin_drain()) {
+      state->post_status(std::forward<Handler>(handler), *p);
+    } else {
+      state->wait_drain(state->make_handler<std::error_code>(std::forward<Handler>(handler)));
+    }
   }
 };
 
@@ -365,8 +399,7 @@ struct InitiateWaitClosed {
 
   template <typename Handler>
   void operator()(Handler&& handler) const {
-    state->start_wait_closed(
-        make_pending_handler<std::error_code>(std::forward<Handler>(handler), state->executor()));
+    state->start_wait_closed(state->make_handler<std::error_code>(std::forward<Handler>(handler)));
   }
 };
 
@@ -378,9 +411,34 @@ struct InitiateStartTls {
                   asio_backend::StartTlsOptions options) const {
     state->start_tls(
         std::move(context), std::move(options),
-        make_pending_handler<std::error_code>(std::forward<Handler>(handler), state->executor()));
+        state->make_handler<std::error_code>(std::forward<Handler>(handler)));
   }
 };
+
+// read_result_args: a ReadResult as the read handler's arguments.
+struct ReadResultArgs {
+  std::error_code ec;
+  std::string data;
+  std::optional<StreamError> error;
+};
+ReadResultArgs read_result_args(ReadResult result);
+
+template <typename Handler>
+void StreamState::post_read_result(Handler&& handler, ReadResult result) {
+  ReadResultArgs a = read_result_args(std::move(result));
+  if (post_completion(executor_, shared_from_this(), std::forward<Handler>(handler), a.ec,
+                      std::move(a.data), std::move(a.error))) {
+    completion_posted();
+  }
+}
+
+template <typename Handler>
+void StreamState::post_status(Handler&& handler, const Status& status) {
+  if (post_completion(executor_, shared_from_this(), std::forward<Handler>(handler),
+                      to_error_code(status))) {
+    completion_posted();
+  }
+}
 
 // HandleAccess: the backend's way into the user handles (servers track the
 // StreamStates of their connections).
