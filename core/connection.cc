@@ -53,7 +53,7 @@ StatusPoll Connection::handshake() const {
   // Built in place: GCC 12 at -O1 misreads a moved temporary Status as
   // maybe-uninitialized (see stream_writer.cc).
   if (!tls_) return StatusPoll(std::in_place, Ok{});
-  return handshake_result_;
+  return tls_results_->handshake_result;
 }
 
 Status Connection::start_tls(TlsOptions options, StartTlsBuffered buffered) {
@@ -178,7 +178,7 @@ Completions Connection::connection_lost(std::error_code error) {
     stash(writer_.connection_lost(*tls_->error()));
     return take_stash();
   }
-  if (!handshake_result_) {
+  if (!tls_results_->handshake_result) {
     finish_handshake(StreamError::connection(
         error ? error : std::make_error_code(std::errc::connection_reset),
         error ? "" : "Connection lost during the TLS handshake"));
@@ -259,7 +259,8 @@ std::size_t Connection::next_send(std::span<std::string_view> out) {
 }
 
 bool Connection::handshake_in_progress() const {
-  return tls_ && !lost_ && tls_->state() == TlsState::kHandshaking && !handshake_result_;
+  return tls_ && !lost_ && tls_->state() == TlsState::kHandshaking &&
+         !tls_results_->handshake_result;
 }
 
 bool Connection::shutdown_in_progress() const {
@@ -274,7 +275,7 @@ void Connection::begin_tls(std::unique_ptr<TlsSession> session, std::size_t outg
   assert(!tls_ && session);
   tls_ = std::move(session);
   tls_outgoing_limit_ = std::max<std::size_t>(outgoing_limit, 1);
-  handshake_result_.reset();
+  tls_results_ = std::make_unique<TlsResults>();
   if (tls_->state() == TlsState::kFailed) {
     on_tls_failed();  // the session could not be set up
     return;
@@ -390,31 +391,35 @@ void Connection::on_tls_failed() {
   assert(tls_->state() == TlsState::kFailed);
   const StreamError& error = *tls_->error();
   stash(reader_.set_exception(error));
-  if (!handshake_result_) finish_handshake(error);
+  if (!tls_results_->handshake_result) finish_handshake(error);
   // Unsent plaintext can never go out; writes from now on are dropped.
   raw_prefix_ = 0;
   writer_.abort();
 }
 
 void Connection::finish_handshake(Status result) {
-  assert(!handshake_result_);
-  handshake_result_ = result;
-  stash_.handshake = std::move(result);
+  assert(!tls_results_->handshake_result);
+  tls_results_->handshake_result = result;
+  tls_results_->stash.handshake = std::move(result);
 }
 
 std::size_t Connection::raw_pending() const {
   return std::min(raw_prefix_, writer_.get_write_buffer_size());
 }
 
-void Connection::stash(WriterRelease release) { absorb(stash_, from(std::move(release))); }
+void Connection::stash(WriterRelease release) {
+  absorb(tls_results_->stash, from(std::move(release)));
+}
 
 void Connection::stash(ReadPoll read) {
   Completions c;
   c.read = std::move(read);
-  absorb(stash_, std::move(c));
+  absorb(tls_results_->stash, std::move(c));
 }
 
-Completions Connection::take_stash() { return std::exchange(stash_, Completions{}); }
+Completions Connection::take_stash() {
+  return std::exchange(tls_results_->stash, Completions{});
+}
 
 void Connection::check_invariants() const {
 #ifndef NDEBUG
@@ -423,7 +428,7 @@ void Connection::check_invariants() const {
   assert(lost_ == (writer_.state() == WriterState::kClosed));
   if (lost_) assert(reader_.eof_received() || reader_.exception());
   if (!tls_) {
-    assert(raw_prefix_ == 0 && !handshake_result_ && stash_.empty());
+    assert(raw_prefix_ == 0 && !tls_results_);
     return;
   }
   tls_->check_invariants();
@@ -432,15 +437,15 @@ void Connection::check_invariants() const {
   switch (tls_->state()) {
     case TlsState::kHandshaking:
       // Only a loss ends a handshake without leaving this state.
-      assert(lost_ || !handshake_result_);
+      assert(lost_ || !tls_results_->handshake_result);
       break;
     case TlsState::kEstablished:
     case TlsState::kShuttingDown:
     case TlsState::kClosed:
-      assert(handshake_result_ && handshake_result_->ok());
+      assert(tls_results_->handshake_result && tls_results_->handshake_result->ok());
       break;
     case TlsState::kFailed:
-      assert(handshake_result_ && reader_.exception() && writer_.is_closing());
+      assert(tls_results_->handshake_result && reader_.exception() && writer_.is_closing());
       break;
   }
   // The peer is done: the reader saw EOF and the connection is closing.

@@ -332,7 +332,7 @@ class Connection {
   void finish_handshake(Status result);
   // Plaintext queued before start_tls(), still to be sent in clear.
   std::size_t raw_pending() const;
-  // Adds what a writer or reader call released to stash_.
+  // Adds what a writer or reader call released to the stash.
   void stash(WriterRelease release);
   void stash(ReadPoll read);
   Completions take_stash();
@@ -346,11 +346,16 @@ class Connection {
   // Bytes at the front of the writer's queue that were queued before
   // start_tls(): sent as they are, before any TLS byte.
   std::size_t raw_prefix_ = 0;
-  // The current handshake's result once known (reset by start_tls()).
-  std::optional<Status> handshake_result_;
-  // Completions produced outside a call that returns them (next_send,
-  // start_tls, the constructor); returned by the next one that does.
-  Completions stash_;
+  // What only TLS needs, boxed so a plain Connection stays small (issue 8
+  // counts bytes per idle connection): the current handshake's result once
+  // known, and completions produced outside a call that returns them
+  // (next_send, start_tls, the constructor), returned by the next one that
+  // does. Allocated by begin_tls(); null exactly when tls_ is.
+  struct TlsResults {
+    std::optional<Status> handshake_result;
+    Completions stash;
+  };
+  std::unique_ptr<TlsResults> tls_results_;
   // Application data decrypted after close() and dropped.
   std::uint64_t tls_bytes_discarded_ = 0;
 };
