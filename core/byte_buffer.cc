@@ -14,12 +14,16 @@ constexpr std::size_t kMinCapacity = 4096;
 
 ByteBuffer::ByteBuffer(ByteBuffer&& other) noexcept
     : storage_(std::move(other.storage_)),
+      pool_(other.pool_),
       capacity_(std::exchange(other.capacity_, 0)),
       begin_(std::exchange(other.begin_, 0)),
       end_(std::exchange(other.end_, 0)) {}
 
 ByteBuffer& ByteBuffer::operator=(ByteBuffer&& other) noexcept {
+  if (this == &other) return *this;
+  release();  // to our pool, if the storage came from it
   storage_ = std::move(other.storage_);
+  pool_ = other.pool_;
   capacity_ = std::exchange(other.capacity_, 0);
   begin_ = std::exchange(other.begin_, 0);
   end_ = std::exchange(other.end_, 0);
@@ -37,8 +41,17 @@ void ByteBuffer::make_room(std::size_t n) {
     return;
   }
   std::size_t capacity = std::max({kMinCapacity, capacity_ * 2, used + n});
-  auto storage = std::make_unique_for_overwrite<char[]>(capacity);
+  std::unique_ptr<char[]> storage;
+  if (pool_ != nullptr && capacity_ < pool_->block_size() && used + n <= pool_->block_size()) {
+    // It fits in one of the pool's blocks (the first allocation, in
+    // practice: a grown buffer is already bigger than a block).
+    capacity = pool_->block_size();
+    storage = pool_->acquire();
+  } else {
+    storage = std::make_unique_for_overwrite<char[]>(capacity);
+  }
   if (used > 0) std::memcpy(storage.get(), storage_.get() + begin_, used);
+  free_storage();
   storage_ = std::move(storage);
   capacity_ = capacity;
   begin_ = 0;
@@ -68,8 +81,19 @@ void ByteBuffer::clear() {
   release_if_empty();
 }
 
+void ByteBuffer::free_storage() {
+  // Only the pool's blocks go back to it: the storage is one exactly when
+  // its size is the pool's (make_room takes every storage of that size from
+  // the pool).
+  if (pool_ != nullptr && storage_ && capacity_ == pool_->block_size()) {
+    pool_->release(std::move(storage_));
+  } else {
+    storage_.reset();
+  }
+}
+
 void ByteBuffer::release() {
-  storage_.reset();
+  free_storage();
   capacity_ = begin_ = end_ = 0;
 }
 

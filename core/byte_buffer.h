@@ -19,6 +19,11 @@
 //
 // Views (view(), the span from prepare()) are valid until the next non-const
 // call.
+//
+// With a BufferPool (core/buffer_pool.h), storage that must hold at most
+// pool->block_size() bytes is one of the pool's blocks, and releasing it
+// (when the buffer empties, or grows past it, or is destroyed) hands it back
+// to the pool instead of freeing it. The pool must outlive the buffer.
 
 #ifndef SLUICE_CORE_BYTE_BUFFER_H_
 #define SLUICE_CORE_BYTE_BUFFER_H_
@@ -29,11 +34,16 @@
 #include <string>
 #include <string_view>
 
+#include "core/buffer_pool.h"
+
 namespace sluice {
 
 class ByteBuffer {
  public:
   ByteBuffer() = default;
+  // Takes its storage from `pool` when it fits in a block (null: no pool).
+  explicit ByteBuffer(BufferPool* pool) : pool_(pool) {}
+  ~ByteBuffer() { release(); }
   ByteBuffer(ByteBuffer&& other) noexcept;
   ByteBuffer& operator=(ByteBuffer&& other) noexcept;
   ByteBuffer(const ByteBuffer&) = delete;
@@ -74,9 +84,13 @@ class ByteBuffer {
 
  private:
   void make_room(std::size_t n);
+  // Frees storage_ (to the pool if it is one of its blocks); leaves the
+  // sizes alone.
+  void free_storage();
   void release();
 
   std::unique_ptr<char[]> storage_;
+  BufferPool* pool_ = nullptr;
   std::size_t capacity_ = 0;
   std::size_t begin_ = 0;
   std::size_t end_ = 0;

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "gtest/gtest.h"
 
@@ -77,6 +78,88 @@ TEST(ByteBuffer, KeepsContentAcrossManyAppendsAndConsumes) {
     model.erase(0, n);
     ASSERT_EQ(b.view(), model);
   }
+}
+
+
+// ---- With a BufferPool ------------------------------------------------------
+
+TEST(ByteBuffer, PooledBufferStoresBytesInAPoolBlock) {
+  BufferPool pool(8192, 4);
+  ByteBuffer b(&pool);
+  b.append("hello");
+  EXPECT_EQ(b.capacity(), 8192u);
+  EXPECT_EQ(pool.in_use(), 1u);
+  EXPECT_EQ(b.view(), "hello");
+}
+
+TEST(ByteBuffer, PooledBufferGivesItsBlockBackWhenEmptied) {
+  BufferPool pool(8192, 4);
+  ByteBuffer b(&pool);
+  b.append("hello");
+  b.consume(5);
+  EXPECT_EQ(b.capacity(), 0u);
+  EXPECT_EQ(pool.in_use(), 0u);
+  EXPECT_EQ(pool.free_count(), 1u);
+}
+
+TEST(ByteBuffer, PooledBufferReusesTheFreeBlock) {
+  BufferPool pool(8192, 4);
+  ByteBuffer b(&pool);
+  for (int i = 0; i < 10; ++i) {
+    b.append("request\n");
+    b.consume(8);
+  }
+  EXPECT_EQ(pool.allocations(), 1u);
+  EXPECT_EQ(pool.reuses(), 9u);
+}
+
+TEST(ByteBuffer, PooledBufferGrowsPastABlockOnItsOwnAndReturnsTheBlock) {
+  BufferPool pool(4096, 4);
+  ByteBuffer b(&pool);
+  b.append("head");
+  b.append(std::string(10000, 'x'));
+  EXPECT_GT(b.capacity(), 4096u);
+  EXPECT_EQ(pool.in_use(), 0u);
+  EXPECT_EQ(pool.free_count(), 1u);
+  EXPECT_EQ(b.view().substr(0, 5), "headx");
+  b.consume(b.size());  // the big storage is freed, not pooled
+  EXPECT_EQ(pool.free_count(), 1u);
+}
+
+TEST(ByteBuffer, PooledBufferAskedForMoreThanABlockDoesNotUseThePool) {
+  BufferPool pool(4096, 4);
+  ByteBuffer b(&pool);
+  EXPECT_GE(b.prepare(65536).size(), 65536u);
+  EXPECT_EQ(pool.in_use(), 0u);
+  b.commit(0);
+  EXPECT_EQ(pool.free_count(), 0u);
+}
+
+TEST(ByteBuffer, PooledBufferGivesItsBlockBackWhenDestroyed) {
+  BufferPool pool(4096, 4);
+  {
+    ByteBuffer b(&pool);
+    b.append("left over");
+  }
+  EXPECT_EQ(pool.in_use(), 0u);
+  EXPECT_EQ(pool.free_count(), 1u);
+}
+
+TEST(ByteBuffer, MovedPooledBufferGivesItsBlockBackOnce) {
+  BufferPool pool(4096, 4);
+  {
+    ByteBuffer a(&pool);
+    a.append("moving");
+    ByteBuffer b(std::move(a));
+    EXPECT_EQ(b.view(), "moving");
+    ByteBuffer c(&pool);
+    c.append("replaced");
+    c = std::move(b);  // c's own block goes back here
+    EXPECT_EQ(pool.free_count(), 1u);
+    EXPECT_EQ(c.view(), "moving");
+  }
+  EXPECT_EQ(pool.in_use(), 0u);
+  EXPECT_EQ(pool.free_count(), 2u);
 }
 
 }  // namespace

@@ -36,8 +36,9 @@ constexpr std::size_t kDiscardChunk = 4096;
 }  // namespace
 
 Connection::Connection(ConnectionOptions options)
-    : reader_(options.limit),
-      writer_(StreamWriterOptions{.can_write_eof = options.can_write_eof && !options.tls}) {
+    : reader_(options.limit, options.pool),
+      writer_(StreamWriterOptions{.can_write_eof = options.can_write_eof && !options.tls,
+                                  .pool = options.pool}) {
   if (!options.tls) return;
   Result<std::unique_ptr<TlsSession>> session = TlsSession::create(*options.tls);
   if (session.ok()) {

@@ -180,6 +180,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "core/buffer_pool.h"
 #include "core/result.h"
 #include "core/stream_reader.h"
 #include "core/stream_writer.h"
@@ -199,6 +200,12 @@ struct ConnectionOptions {
   // session cannot be set up (see TlsSession::create) the connection starts
   // failed: handshake() holds the error and write_action() is kClose.
   std::optional<TlsOptions> tls = std::nullopt;
+  // The event loop's block pool (core/buffer_pool.h), or null. The reader's
+  // buffer and the writer's coalescing blocks then come from it and go back
+  // to it when the connection idles (instead of malloc/free per request);
+  // an idle connection still holds no heap memory. The pool must outlive
+  // the connection. (Over TLS, the ciphertext buffers do not use it.)
+  BufferPool* pool = nullptr;
 };
 
 // Completions: what one driver call completed. Empty members mean "nothing

@@ -180,5 +180,95 @@ TEST(ConnectionTest, PlainConnectionsHaveNoHandshake) {
   EXPECT_FALSE(conn.shutdown_in_progress());
 }
 
+
+// ---- With a BufferPool ------------------------------------------------------
+
+// One request of a ping-pong echo: a line arrives under a pending readline,
+// is written back and sent.
+void Echo(Connection& conn, std::string_view line) {
+  ASSERT_EQ(conn.reader().readline(), std::nullopt);
+  std::span<char> room = conn.prepare_receive(4096);
+  std::memcpy(room.data(), line.data(), line.size());
+  Completions c = conn.commit_received(line.size());
+  ASSERT_TRUE(c.read.has_value());
+  ASSERT_TRUE(c.read->ok());
+  ASSERT_TRUE(conn.writer().write(std::move(**c.read)).ok());
+  ASSERT_EQ(conn.write_action(), WriteAction::kSend);
+  std::array<std::string_view, 4> views;
+  ASSERT_EQ(conn.next_send(views), 1u);
+  ASSERT_EQ(views[0], line);
+  EXPECT_TRUE(conn.bytes_sent(views[0].size()).empty());
+}
+
+TEST(ConnectionTest, PooledConnectionTakesItsReaderAndWriterBlocksFromThePool) {
+  BufferPool pool(16384, 8);
+  Connection conn(ConnectionOptions{.pool = &pool});
+  ASSERT_TRUE(conn.data_received("in").empty());
+  ASSERT_TRUE(conn.writer().write("out").ok());
+  EXPECT_EQ(pool.in_use(), 2u);
+  EXPECT_EQ(conn.reader().buffer_capacity(), 16384u);
+  EXPECT_EQ(conn.writer().buffer_capacity(), 16384u);
+}
+
+TEST(ConnectionTest, PooledConnectionIdleAfterARequestHoldsNoBlock) {
+  BufferPool pool(16384, 8);
+  Connection conn(ConnectionOptions{.pool = &pool});
+  Echo(conn, "ping\n");
+  EXPECT_EQ(conn.reader().buffer_capacity(), 0u);
+  EXPECT_EQ(conn.writer().buffer_capacity(), 0u);
+  EXPECT_EQ(pool.in_use(), 0u);
+  EXPECT_EQ(pool.free_count(), 1u);  // see below
+}
+
+TEST(ConnectionTest, PooledPingPongAllocatesNoBlockAfterTheFirstRequest) {
+  BufferPool pool(16384, 8);
+  Connection conn(ConnectionOptions{.pool = &pool});
+  for (int i = 0; i < 100; ++i) Echo(conn, "ping " + std::to_string(i) + "\n");
+  // One block in all: the reader gives it back when the line is read, and
+  // the writer takes it for the reply.
+  EXPECT_EQ(pool.allocations(), 1u);
+  EXPECT_EQ(pool.reuses(), 199u);
+}
+
+TEST(ConnectionTest, PooledConnectionsOfOneLoopShareTheFreeBlocks) {
+  BufferPool pool(16384, 8);
+  Connection a(ConnectionOptions{.pool = &pool});
+  Connection b(ConnectionOptions{.pool = &pool});
+  Echo(a, "one\n");
+  Echo(b, "two\n");
+  EXPECT_EQ(pool.allocations(), 1u);
+  EXPECT_EQ(pool.reuses(), 3u);
+}
+
+TEST(ConnectionTest, PooledConnectionLostGivesItsBlocksBack) {
+  BufferPool pool(16384, 8);
+  Connection conn(ConnectionOptions{.pool = &pool});
+  ASSERT_TRUE(conn.data_received("unread").empty());
+  ASSERT_TRUE(conn.writer().write("unsent").ok());
+  (void)conn.connection_lost(kReset);
+  EXPECT_EQ(conn.writer().buffer_capacity(), 0u);
+  // The reader keeps its (unreadable) bytes until the connection goes away.
+  EXPECT_EQ(pool.in_use(), 1u);
+}
+
+TEST(ConnectionTest, DestroyedPooledConnectionGivesItsBlocksBack) {
+  BufferPool pool(16384, 8);
+  {
+    Connection conn(ConnectionOptions{.pool = &pool});
+    ASSERT_TRUE(conn.data_received("unread").empty());
+    ASSERT_TRUE(conn.writer().write("unsent").ok());
+  }
+  EXPECT_EQ(pool.in_use(), 0u);
+  EXPECT_EQ(pool.free_count(), 2u);
+}
+
+TEST(ConnectionTest, PooledConnectionReceivingMoreThanABlockAllocatesOnItsOwn) {
+  BufferPool pool(4096, 8);
+  Connection conn(ConnectionOptions{.pool = &pool});
+  EXPECT_GE(conn.prepare_receive(65536).size(), 65536u);
+  EXPECT_EQ(pool.in_use(), 0u);
+  (void)conn.commit_received(0);
+}
+
 }  // namespace
 }  // namespace sluice

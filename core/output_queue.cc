@@ -7,13 +7,38 @@
 
 namespace sluice {
 
+OutputQueue::OutputQueue(OutputQueue&& other) noexcept
+    : ring_(std::move(other.ring_)),
+      first_(std::exchange(other.first_, 0)),
+      count_(std::exchange(other.count_, 0)),
+      head_offset_(std::exchange(other.head_offset_, 0)),
+      size_(std::exchange(other.size_, 0)),
+      spare_(std::move(other.spare_)),
+      pool_(other.pool_) {
+  other.ring_.clear();
+}
+
+OutputQueue& OutputQueue::operator=(OutputQueue&& other) noexcept {
+  if (this == &other) return *this;
+  clear();  // our blocks go back to our pool
+  ring_ = std::move(other.ring_);
+  other.ring_.clear();
+  first_ = std::exchange(other.first_, 0);
+  count_ = std::exchange(other.count_, 0);
+  head_offset_ = std::exchange(other.head_offset_, 0);
+  size_ = std::exchange(other.size_, 0);
+  spare_ = std::move(other.spare_);
+  pool_ = other.pool_;
+  return *this;
+}
+
 void OutputQueue::append(std::string_view data) {
   while (!data.empty()) {
     Chunk* tail = count_ == 0 ? nullptr : &at(count_ - 1);
     if (tail == nullptr || tail->room() == 0) {
       // A large copy gets one block of its own size (one allocation, one
-      // view); small ones share kBlockSize blocks.
-      tail = &new_block(std::max(kBlockSize, data.size()));
+      // view); small ones share block_size() blocks.
+      tail = &new_block(std::max(block_size(), data.size()));
     }
     const std::size_t n = std::min(tail->room(), data.size());
     std::memcpy(tail->block.get() + tail->size, data.data(), n);
@@ -94,7 +119,9 @@ OutputQueue::Chunk& OutputQueue::push_back() {
 
 OutputQueue::Chunk& OutputQueue::new_block(std::size_t capacity) {
   Chunk& chunk = push_back();
-  if (capacity == kBlockSize && spare_) {
+  if (capacity == block_size() && pool_ != nullptr) {
+    chunk.block = pool_->acquire();
+  } else if (capacity == kBlockSize && spare_) {
     chunk.block = std::move(spare_);
   } else {
     chunk.block = std::make_unique_for_overwrite<char[]>(capacity);
@@ -105,8 +132,13 @@ OutputQueue::Chunk& OutputQueue::new_block(std::size_t capacity) {
 
 void OutputQueue::pop_front() {
   Chunk& front = at(0);
-  if (front.block && front.capacity == kBlockSize && !spare_) {
-    spare_ = std::move(front.block);
+  if (front.block && front.capacity == block_size()) {
+    // Every block of that size came from the pool (new_block).
+    if (pool_ != nullptr) {
+      pool_->release(std::move(front.block));
+    } else if (!spare_) {
+      spare_ = std::move(front.block);
+    }
   }
   front = Chunk{};
   first_ = (first_ + 1) % ring_.size();

@@ -27,6 +27,14 @@
 // empty frees its blocks and its ring: an idle writer holds no heap memory.
 // Nothing is ever allocated per byte.
 //
+// With a BufferPool (core/buffer_pool.h), the coalescing blocks are the
+// pool's blocks (block_size() = the pool's block size instead of
+// kBlockSize): they come from the pool and go back to it when sent, dropped
+// or destroyed, so a queue that drains and refills (a ping-pong server)
+// allocates nothing; no spare is kept (the pool is the spare). Larger
+// one-write blocks and adopted strings are freed as before. The pool must
+// outlive the queue.
+//
 // Example:
 //   OutputQueue q;
 //   q.append("GET / HTTP/1.1\r\n");          // copied into a block
@@ -48,6 +56,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/buffer_pool.h"
+
 namespace sluice {
 
 class OutputQueue {
@@ -62,8 +72,11 @@ class OutputQueue {
   static constexpr std::size_t kMinAdoptedSize = 1024;
 
   OutputQueue() = default;
-  OutputQueue(OutputQueue&&) noexcept = default;
-  OutputQueue& operator=(OutputQueue&&) noexcept = default;
+  // Coalesces into `pool`'s blocks (null: kBlockSize blocks of its own).
+  explicit OutputQueue(BufferPool* pool) : pool_(pool) {}
+  ~OutputQueue() { clear(); }
+  OutputQueue(OutputQueue&& other) noexcept;
+  OutputQueue& operator=(OutputQueue&& other) noexcept;
   OutputQueue(const OutputQueue&) = delete;
   OutputQueue& operator=(const OutputQueue&) = delete;
 
@@ -97,6 +110,10 @@ class OutputQueue {
   // chunk_count: number of chunks (views a full peek() would return).
   std::size_t chunk_count() const { return count_; }
 
+  // block_size: the capacity of a coalescing block (kBlockSize, or the
+  // pool's block size).
+  std::size_t block_size() const { return pool_ ? pool_->block_size() : kBlockSize; }
+
   // Asserts every internal invariant (no-op in NDEBUG builds).
   void check_invariants() const;
 
@@ -119,10 +136,11 @@ class OutputQueue {
   const Chunk& at(std::size_t i) const { return ring_[(first_ + i) % ring_.size()]; }
   // Appends an empty chunk (growing the ring when full).
   Chunk& push_back();
-  // Appends a new empty block of `capacity` bytes (reusing the spare when
-  // capacity == kBlockSize).
+  // Appends a new empty block of `capacity` bytes (from the pool, or reusing
+  // the spare, when capacity == block_size()).
   Chunk& new_block(std::size_t capacity);
-  // Removes the front chunk, keeping a kBlockSize block as the spare.
+  // Removes the front chunk: a block_size() block goes back to the pool, or
+  // becomes the spare.
   void pop_front();
   // Frees the spare block and the ring (precondition: no chunk queued).
   void release_idle();
@@ -137,8 +155,10 @@ class OutputQueue {
   std::size_t head_offset_ = 0;
   // Invariant: size_ == sum of chunk sizes - head_offset_. No chunk is empty.
   std::size_t size_ = 0;
-  // A fully sent kBlockSize block kept for reuse (or null).
+  // A fully sent kBlockSize block kept for reuse (or null; always null with
+  // a pool).
   std::unique_ptr<char[]> spare_;
+  BufferPool* pool_ = nullptr;
 };
 
 }  // namespace sluice

@@ -237,5 +237,95 @@ TEST(OutputQueueTest, ClearedQueueHoldsNoBlock) {
   EXPECT_EQ(q.block_bytes(), 0u);
 }
 
+
+// ---- With a BufferPool ------------------------------------------------------
+
+TEST(OutputQueueTest, PooledQueueCoalescesIntoPoolBlocks) {
+  BufferPool pool(4096, 4);
+  OutputQueue q(&pool);
+  EXPECT_EQ(q.block_size(), 4096u);
+  for (int i = 0; i < 50; ++i) q.append(std::string_view("0123456789"));
+  q.check_invariants();
+  EXPECT_EQ(q.chunk_count(), 1u);
+  EXPECT_EQ(q.block_bytes(), 4096u);
+  EXPECT_EQ(pool.in_use(), 1u);
+}
+
+TEST(OutputQueueTest, DrainedPooledQueueGivesItsBlocksBack) {
+  BufferPool pool(4096, 8);
+  OutputQueue q(&pool);
+  q.append(std::string(10000, 'x'));  // adopted: not a block
+  for (int i = 0; i < 100; ++i) q.append(std::string_view(std::string(100, 'y')));
+  EXPECT_EQ(pool.in_use(), 3u);  // 10000 bytes in ceil(10000 / 4096) blocks
+  q.consume(q.size());
+  EXPECT_EQ(q.block_bytes(), 0u);
+  EXPECT_EQ(pool.in_use(), 0u);
+  EXPECT_EQ(pool.free_count(), 3u);
+}
+
+TEST(OutputQueueTest, LargeCopyInAPooledQueueGetsABlockOfItsOwn) {
+  BufferPool pool(4096, 8);
+  OutputQueue q(&pool);
+  q.append(std::string_view(std::string(10000, 'x')));
+  EXPECT_EQ(q.chunk_count(), 1u);
+  EXPECT_EQ(pool.in_use(), 0u);
+  q.consume(q.size());
+  EXPECT_EQ(pool.free_count(), 0u);
+}
+
+TEST(OutputQueueTest, PooledQueueThatDrainsAndRefillsTakesNoNewBlocks) {
+  BufferPool pool(4096, 8);
+  OutputQueue q(&pool);
+  for (int i = 0; i < 1000; ++i) {
+    q.append(std::string_view("ping\n"));
+    q.consume(q.size());
+  }
+  EXPECT_EQ(pool.allocations(), 1u);
+  EXPECT_EQ(pool.reuses(), 999u);
+}
+
+TEST(OutputQueueTest, ClearedPooledQueueGivesItsBlocksBack) {
+  BufferPool pool(4096, 8);
+  OutputQueue q(&pool);
+  q.append(std::string_view("queued"));
+  EXPECT_EQ(q.clear(), 6u);
+  EXPECT_EQ(pool.in_use(), 0u);
+  EXPECT_EQ(pool.free_count(), 1u);
+}
+
+TEST(OutputQueueTest, DestroyedPooledQueueGivesItsBlocksBack) {
+  BufferPool pool(4096, 8);
+  {
+    OutputQueue q(&pool);
+    q.append(std::string_view("never sent"));
+  }
+  EXPECT_EQ(pool.in_use(), 0u);
+  EXPECT_EQ(pool.free_count(), 1u);
+}
+
+TEST(OutputQueueTest, MovedPooledQueueKeepsItsViewsAndGivesBlocksBackOnce) {
+  BufferPool pool(4096, 8);
+  {
+    OutputQueue a(&pool);
+    a.append(std::string_view("abc"));
+    std::array<std::string_view, 4> views;
+    ASSERT_EQ(a.peek(views), 1u);
+    OutputQueue b(std::move(a));
+    EXPECT_EQ(Peeked(b), "abc");
+    std::array<std::string_view, 4> after;
+    ASSERT_EQ(b.peek(after), 1u);
+    EXPECT_EQ(after[0].data(), views[0].data());
+    OutputQueue c(&pool);
+    c.append(std::string_view("replaced"));
+    c = std::move(b);  // c's own block goes back here
+    EXPECT_EQ(pool.free_count(), 1u);
+    EXPECT_EQ(Peeked(c), "abc");
+    a.check_invariants();
+    c.check_invariants();
+  }
+  EXPECT_EQ(pool.in_use(), 0u);
+  EXPECT_EQ(pool.free_count(), 2u);
+}
+
 }  // namespace
 }  // namespace sluice

@@ -26,6 +26,11 @@ class [[nodiscard]] Result {
   Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
   Result(E error)                                                    // NOLINT
       : v_(std::in_place_index<1>, std::move(error)) {}
+  // The value built in place from `args` (no temporary T to move; the
+  // reader's hot path builds its std::string result this way).
+  template <typename... Args>
+  explicit Result(std::in_place_t, Args&&... args)
+      : v_(std::in_place_index<0>, std::forward<Args>(args)...) {}
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }

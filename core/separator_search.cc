@@ -30,6 +30,8 @@ void SeparatorSearch::reset(std::span<const std::string_view> separators) {
   bytes_.clear();
   failure_.clear();
   seps_.clear();
+  byte_set_ = {};
+  any_partial_ = false;
   for (std::string_view s : ordered) {
     assert(!s.empty());
     const auto offset = static_cast<std::uint32_t>(bytes_.size());
@@ -45,6 +47,10 @@ void SeparatorSearch::reset(std::span<const std::string_view> separators) {
       f[i] = k;
     }
     seps_.push_back({offset, static_cast<std::uint32_t>(s.size()), 0});
+    for (char c : s) {
+      const auto b = static_cast<unsigned char>(c);
+      byte_set_[b / 64] |= std::uint64_t{1} << (b % 64);
+    }
   }
   min_length_ = seps_.front().length;
   max_length_ = seps_.back().length;
@@ -55,6 +61,7 @@ void SeparatorSearch::restart_at(std::size_t pos) {
   scanned_ = pos;
   floor_ = pos;
   for (Sep& sep : seps_) sep.state = 0;
+  any_partial_ = false;
 }
 
 void SeparatorSearch::skip_to(std::size_t pos) {
@@ -112,9 +119,36 @@ std::optional<std::size_t> SeparatorSearch::scan_one(Sep& sep, std::string_view 
   return std::nullopt;
 }
 
-std::optional<SeparatorSearch::Match> SeparatorSearch::scan(std::string_view data) {
+std::optional<SeparatorSearch::Match> SeparatorSearch::step_through(std::string_view data) {
   assert(!seps_.empty());
-  if (data.size() <= scanned_) return std::nullopt;
+  const std::size_t size = data.size();
+  for (std::size_t pos = scanned_; pos < size; ++pos) {
+    const char c = data[pos];
+    if (!in_separators(c)) {
+      // No separator contains c: every partial match falls apart here.
+      if (any_partial_) {
+        for (Sep& sep : seps_) sep.state = 0;
+        any_partial_ = false;
+      }
+      continue;
+    }
+    bool partial = false;
+    for (Sep& sep : seps_) {
+      sep.state = step(sep, sep.state, c);
+      // Shortest separators come first: the first to complete at the
+      // earliest end wins. The search is then over (the remaining states
+      // are never used), as in scan().
+      if (sep.state == sep.length) return Match{pos + 1 - sep.length, pos + 1};
+      partial |= sep.state != 0;
+    }
+    any_partial_ = partial;
+  }
+  scanned_ = size;
+  return std::nullopt;
+}
+
+std::optional<SeparatorSearch::Match> SeparatorSearch::scan_bulk(std::string_view data) {
+  assert(!seps_.empty());
   std::optional<Match> best;
   for (Sep& sep : seps_) {
     // Once a match ends at E, a later separator can only win by ending
@@ -127,7 +161,11 @@ std::optional<SeparatorSearch::Match> SeparatorSearch::scan(std::string_view dat
     // Shortest separators come first, so strict < keeps the shortest on ties.
     if (end && (!best || *end < best->end)) best = Match{*end - sep.length, *end};
   }
-  if (!best) scanned_ = data.size();
+  if (!best) {
+    scanned_ = data.size();
+    any_partial_ = false;
+    for (const Sep& sep : seps_) any_partial_ |= sep.state != 0;
+  }
   return best;
 }
 

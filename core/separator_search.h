@@ -10,7 +10,11 @@
 // already scanned are not examined again: each separator keeps where its
 // search stopped and how much of it was matched there (its KMP state), so a
 // sequence fed one byte at a time costs O(total bytes x separators), like one
-// scan of the whole. Long stretches are searched with memchr/memmem.
+// scan of the whole. Long stretches are searched with memchr/memmem; a few
+// new bytes (a peer trickling its data) step the KMP states by those bytes
+// only: a byte that occurs in no separator resets every state in O(1),
+// whatever the number of separators, so a pending search costs a small
+// constant per new byte.
 //
 // Example:
 //   SeparatorSearch s;
@@ -25,6 +29,7 @@
 #ifndef SLUICE_CORE_SEPARATOR_SEARCH_H_
 #define SLUICE_CORE_SEPARATOR_SEARCH_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -63,7 +68,13 @@ class SeparatorSearch {
   // scan: look at the bytes of `data` past scanned() (precondition: `data`
   // extends what earlier scans saw). Returns the earliest-ending match, or
   // nullopt after remembering the state at data.size().
-  std::optional<Match> scan(std::string_view data);
+  std::optional<Match> scan(std::string_view data) {
+    if (data.size() <= scanned_) return std::nullopt;
+    // A few new bytes (a peer trickling its data): stepping every state
+    // through them costs less than a memchr per separator.
+    if (data.size() - scanned_ <= kStepBytes) return step_through(data);
+    return scan_bulk(data);
+  }
 
   // How far the sequence has been scanned.
   std::size_t scanned() const { return scanned_; }
@@ -80,11 +91,26 @@ class SeparatorSearch {
 
   // Earliest end of `sep` in data[scanned_, size), updating its state.
   std::optional<std::size_t> scan_one(Sep& sep, std::string_view data) const;
+  static constexpr std::size_t kStepBytes = 16;
+
+  // scan() of a few new bytes: every separator steps through them together.
+  std::optional<Match> step_through(std::string_view data);
+  // scan() of more: each separator searches with memchr/memmem.
+  std::optional<Match> scan_bulk(std::string_view data);
   std::uint32_t step(const Sep& sep, std::uint32_t state, char c) const;
+  bool in_separators(char c) const {
+    const auto b = static_cast<unsigned char>(c);
+    return (byte_set_[b / 64] >> (b % 64)) & 1;
+  }
 
   std::string bytes_;                    // the separators, concatenated
   std::vector<std::uint32_t> failure_;   // KMP failure tables, concatenated
   std::vector<Sep> seps_;                // sorted by length (stable)
+  // The bytes that occur in some separator (a 256-bit set).
+  std::array<std::uint64_t, 4> byte_set_{};
+  // Some separator's state is not 0 (so a byte outside byte_set_ has states
+  // to reset).
+  bool any_partial_ = false;
   std::size_t scanned_ = 0;
   std::size_t floor_ = 0;
   std::size_t min_length_ = 0;

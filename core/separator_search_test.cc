@@ -92,16 +92,47 @@ TEST(SeparatorSearch, MatchesNaiveSearchUnderEveryChunking) {
       {"abc", "bca", "cab"}, {"aaaa", "aa"}, {"abaab", "ba"}};
   for (const auto& seps : sets) {
     for (int round = 0; round < 300; ++round) {
-      std::string data(rng() % 40, 'a');
-      for (char& c : data) c = "ab\r\nc"[rng() % 5];
+      std::string data(rng() % 120, 'a');
+      for (char& c : data) c = "ab\r\ncx"[rng() % 6];
       const auto want = naive(data, seps);
       for (std::size_t step = 1; step <= 5; ++step) {
         EXPECT_EQ(chunked(data, seps, {step}), want) << data;
       }
       EXPECT_EQ(chunked(data, seps, {1 + rng() % 7, 1 + rng() % 3, 1 + rng() % 11}), want)
           << data;
+      // Large and small steps mixed: scans alternate between searching a
+      // long stretch and stepping through a few bytes.
+      EXPECT_EQ(chunked(data, seps, {17 + rng() % 30, 1 + rng() % 3, 1 + rng() % 20}), want)
+          << data;
+      EXPECT_EQ(chunked(data, seps, {data.size() + 1}), want) << data;
     }
   }
+}
+
+TEST(SeparatorSearch, ByteOutsideEverySeparatorBreaksAPartialMatch) {
+  SeparatorSearch s;
+  s.reset({"abc", "bd"});
+  EXPECT_EQ(s.scan("ab"), std::nullopt);
+  EXPECT_EQ(s.scan("abx"), std::nullopt);
+  EXPECT_EQ(s.scan("abxc"), std::nullopt);
+  EXPECT_EQ(s.scan("abxcabc"), (Match{4, 7}));
+}
+
+TEST(SeparatorSearch, PartialMatchFromALongScanCompletesInAShortOne) {
+  SeparatorSearch s;
+  s.reset({"<END>"});
+  const std::string head = std::string(100, 'x') + "<EN";
+  EXPECT_EQ(s.scan(head), std::nullopt);
+  EXPECT_EQ(s.scan(head + "D"), std::nullopt);
+  EXPECT_EQ(s.scan(head + "D>"), (Match{100, 105}));
+}
+
+TEST(SeparatorSearch, PartialMatchFromShortScansCompletesInALongOne) {
+  SeparatorSearch s;
+  s.reset({"<END>"});
+  EXPECT_EQ(s.scan("<"), std::nullopt);
+  EXPECT_EQ(s.scan("<E"), std::nullopt);
+  EXPECT_EQ(s.scan("<END>" + std::string(100, 'x')), (Match{0, 5}));
 }
 
 TEST(SeparatorSearch, OneByteAtATimeOverLongInputFinishes) {

@@ -17,7 +17,9 @@ const char* operation_name(int kind_index) {
 
 }  // namespace
 
-StreamReader::StreamReader(std::size_t limit) : limit_(limit) { assert(limit > 0); }
+StreamReader::StreamReader(std::size_t limit, BufferPool* pool) : limit_(limit), buffer_(pool) {
+  assert(limit > 0);
+}
 
 Result<StreamReader> StreamReader::create(std::int64_t limit) {
   if (limit <= 0) return StreamError::invalid_argument("Limit cannot be <= 0");
@@ -93,9 +95,7 @@ ReadPoll StreamReader::read(std::int64_t n) {
   if (n == 0) return ReadResult(std::string());
   if (n > 0 && op_.kind == OpKind::kNone && !buffer_.empty()) {
     // Fast path (bytes already buffered): what attempt() would do.
-    std::string data = buffer_.take(std::min(static_cast<std::size_t>(n), buffer_.size()));
-    maybe_resume();
-    return ReadResult(std::move(data));
+    return take_chunk(std::min(static_cast<std::size_t>(n), buffer_.size()));
   }
   PendingOp op;
   if (n < 0) {
@@ -156,9 +156,7 @@ ReadPoll StreamReader::readexactly(std::int64_t n) {
   if (n == 0) return ReadResult(std::string());
   if (op_.kind == OpKind::kNone && buffer_.size() >= static_cast<std::size_t>(n)) {
     // Fast path (enough bytes already buffered): what attempt() would do.
-    std::string data = buffer_.take(static_cast<std::size_t>(n));
-    maybe_resume();
-    return ReadResult(std::move(data));
+    return take_chunk(static_cast<std::size_t>(n));
   }
   PendingOp op;
   op.kind = OpKind::kReadExactly;
@@ -168,13 +166,22 @@ ReadPoll StreamReader::readexactly(std::int64_t n) {
 
 ReadPoll StreamReader::readline() {
   buffer_.release_if_empty();  // after readline_view()
+  if (!exception_ && op_.kind == OpKind::kNone) {
+    // Fast path: a whole line within the limit is buffered. Everything
+    // else is out of line, so this path stays small.
+    const std::size_t end = find_through('\n');
+    if (end != 0 && end - 1 <= limit_) return take_chunk(end);
+    return readline_slow(end == 0);
+  }
+  return readline_slow(false);
+}
+
+ReadPoll StreamReader::readline_slow(bool buffered_is_clean) {
   if (exception_) return ReadResult(*exception_);
-  bool clean;
-  if (ReadPoll line = take_through('\n', &clean)) return line;
   PendingOp op;
   op.kind = OpKind::kReadLine;
   const std::string_view newline[] = {"\n"};
-  return start_readuntil(std::move(op), newline, clean);
+  return start_readuntil(std::move(op), newline, buffered_is_clean);
 }
 
 ReadPoll StreamReader::readuntil(std::string_view separator) {
@@ -193,28 +200,22 @@ ReadPoll StreamReader::readuntil(std::span<const std::string_view> separators) {
   }
   if (exception_) return ReadResult(*exception_);
   bool clean = false;
-  if (separators.size() == 1 && separators[0].size() == 1) {
-    if (ReadPoll chunk = take_through(separators[0][0], &clean)) return chunk;
+  if (separators.size() == 1 && separators[0].size() == 1 && op_.kind == OpKind::kNone) {
+    // Fast path, as readline()'s.
+    const std::size_t end = find_through(separators[0][0]);
+    if (end != 0 && end - 1 <= limit_) return take_chunk(end);
+    clean = end == 0;
   }
   PendingOp op;
   op.kind = OpKind::kReadUntil;
   return start_readuntil(std::move(op), separators, clean);
 }
 
-ReadPoll StreamReader::take_through(char separator, bool* clean) {
-  *clean = false;
-  if (op_.kind != OpKind::kNone) return std::nullopt;
+std::size_t StreamReader::find_through(char separator) const {
   const std::string_view data = buffer_.view();
-  const void* hit = data.empty() ? nullptr : std::memchr(data.data(), separator, data.size());
-  if (hit == nullptr) {
-    *clean = true;
-    return std::nullopt;
-  }
-  const std::size_t start = static_cast<const char*>(hit) - data.data();
-  if (start > limit_) return std::nullopt;  // the general path reports it
-  ReadPoll chunk(std::in_place, buffer_.take(start + 1));
-  maybe_resume();
-  return chunk;
+  if (data.empty()) return 0;
+  const void* hit = std::memchr(data.data(), separator, data.size());
+  return hit == nullptr ? 0 : static_cast<const char*>(hit) - data.data() + 1;
 }
 
 ReadPoll StreamReader::start_readuntil(PendingOp op, std::span<const std::string_view> separators,
@@ -296,25 +297,51 @@ std::size_t StreamReader::discard_buffered() {
 // ---- The operations --------------------------------------------------------
 
 ReadPoll StreamReader::advance() {
-  if (op_.kind == OpKind::kNone) return std::nullopt;
+  switch (op_.kind) {
+    case OpKind::kNone:
+      return std::nullopt;
+    case OpKind::kReadUntil:
+    case OpKind::kReadLine: {
+      // Under a pending readuntil most feeds (all of them, for a peer
+      // trickling a long line) leave it waiting: decide that without
+      // building a result.
+      const UntilStep step = step_readuntil(op_, search_);
+      if (step.kind == UntilStep::Kind::kWait) {
+        paused_ = false;  // waiting again: asyncio's _wait_for_data resumes
+        return std::nullopt;
+      }
+      return complete_readuntil(step);
+    }
+    default:
+      return advance_other();
+  }
+}
+
+ReadPoll StreamReader::complete_readuntil(UntilStep step) {
+  ReadPoll r = readuntil_result(op_.kind, step);
+  op_ = PendingOp{};
+  return r;
+}
+
+ReadPoll StreamReader::advance_other() {
   ReadPoll r = attempt(op_, search_);
   if (r) {
     op_ = PendingOp{};
-    return r;
+  } else {
+    paused_ = false;  // waiting again: asyncio's _wait_for_data resumes
   }
-  paused_ = false;  // waiting again: asyncio's _wait_for_data resumes
-  return std::nullopt;
+  return r;
 }
 
 ReadPoll StreamReader::attempt(PendingOp& op, SeparatorSearch& search) {
   switch (op.kind) {
     case OpKind::kRead:
       if (buffer_.empty() && !eof_) return std::nullopt;
-      {
-        std::string data = buffer_.take(std::min(op.n, buffer_.size()));
+      if (buffer_.empty()) {  // at EOF: b''
         maybe_resume();
-        return ReadResult(std::move(data));
+        return ReadResult(std::string());
       }
+      return take_chunk(std::min(op.n, buffer_.size()));
     case OpKind::kReadAll:
       // asyncio reads limit-sized blocks while any are buffered; the net
       // effect is that everything buffered is collected and reading resumes.
@@ -330,20 +357,12 @@ ReadPoll StreamReader::attempt(PendingOp& op, SeparatorSearch& search) {
       paused_ = false;
       return ReadResult(std::move(op.collected));
     case OpKind::kReadExactly:
-      if (buffer_.size() >= op.n) {
-        std::string data = buffer_.take(op.n);
-        maybe_resume();
-        return ReadResult(std::move(data));
-      }
+      if (buffer_.size() >= op.n) return take_chunk(op.n);
       if (!eof_) return std::nullopt;
       return ReadResult(StreamError::incomplete_read(buffer_.take(buffer_.size()), op.n));
     case OpKind::kReadUntil:
-      return attempt_readuntil(op, search);
-    case OpKind::kReadLine: {
-      ReadPoll r = attempt_readuntil(op, search);
-      if (!r || r->ok()) return r;
-      return finish_readline(std::move(*r));
-    }
+    case OpKind::kReadLine:
+      return readuntil_result(op.kind, step_readuntil(op, search));
     case OpKind::kNone:
       break;
   }
@@ -351,7 +370,7 @@ ReadPoll StreamReader::attempt(PendingOp& op, SeparatorSearch& search) {
   return std::nullopt;
 }
 
-ReadPoll StreamReader::attempt_readuntil(PendingOp& op, SeparatorSearch& search) {
+StreamReader::UntilStep StreamReader::step_readuntil(PendingOp& op, SeparatorSearch& search) {
   const std::size_t buflen = buffer_.size();
   // asyncio scans only when a separator could fit past `offset`.
   if (buflen >= op.offset && buflen - op.offset >= search.min_length()) {
@@ -360,42 +379,47 @@ ReadPoll StreamReader::attempt_readuntil(PendingOp& op, SeparatorSearch& search)
     // (bytes_moved_under_pending_op): then the scanner restarted at the old
     // offset, and asyncio's next offset (buflen + 1 - max) can be lower.
     if (op.offset < search.floor()) search.restart_at(op.offset);
-    std::optional<SeparatorSearch::Match> match = search.scan(buffer_.view());
+    const std::optional<SeparatorSearch::Match> match = search.scan(buffer_.view());
     if (match) {
-      if (match->start > limit_) {
-        return ReadResult(StreamError::limit_overrun(LimitOverrunKind::kSeparatorFound, match->start));
-      }
-      std::string chunk = buffer_.take(match->end);
-      maybe_resume();
-      return ReadResult(std::move(chunk));
+      if (match->start > limit_) return {UntilStep::Kind::kOverrunFound, match->start};
+      return {UntilStep::Kind::kChunk, match->end};
     }
     const std::size_t max_length = search.max_length();
     op.offset = buflen + 1 > max_length ? buflen + 1 - max_length : 0;
-    if (op.offset > limit_) {
-      return ReadResult(StreamError::limit_overrun(LimitOverrunKind::kSeparatorNotFound, op.offset));
-    }
+    if (op.offset > limit_) return {UntilStep::Kind::kOverrunNotFound, op.offset};
   }
-  if (eof_) {
-    return ReadResult(StreamError::incomplete_read(buffer_.take(buflen), std::nullopt));
-  }
-  return std::nullopt;
+  if (eof_) return {UntilStep::Kind::kEof, buflen};
+  return {UntilStep::Kind::kWait, 0};
 }
 
-ReadResult StreamReader::finish_readline(ReadResult r) {
-  StreamError& e = r.error();
-  if (e.code == StreamErrc::kIncompleteRead) return ReadResult(std::move(e.partial));
-  if (e.code == StreamErrc::kLimitOverrun) {
-    // asyncio: drop the over-long line through its newline if it is there,
-    // else everything buffered; then resume reading.
-    std::string_view data = buffer_.view();
-    if (e.consumed < data.size() && data[e.consumed] == '\n') {
-      discard(e.consumed + 1);
-    } else {
-      discard(data.size());
+ReadPoll StreamReader::readuntil_result(OpKind kind, UntilStep step) {
+  const bool line = kind == OpKind::kReadLine;
+  switch (step.kind) {
+    case UntilStep::Kind::kWait:
+      return std::nullopt;
+    case UntilStep::Kind::kChunk:
+      return take_chunk(step.n);
+    case UntilStep::Kind::kEof:
+      // readline returns the partial line; readuntil fails with it.
+      if (line) return ReadResult(buffer_.take(step.n));
+      return ReadResult(StreamError::incomplete_read(buffer_.take(step.n), std::nullopt));
+    case UntilStep::Kind::kOverrunFound:
+    case UntilStep::Kind::kOverrunNotFound: {
+      const LimitOverrunKind overrun = step.kind == UntilStep::Kind::kOverrunFound
+                                           ? LimitOverrunKind::kSeparatorFound
+                                           : LimitOverrunKind::kSeparatorNotFound;
+      if (line) {
+        // asyncio's readline: drop the over-long line through its newline if
+        // it is there, else everything buffered; then resume reading.
+        const std::string_view data = buffer_.view();
+        discard(step.n < data.size() && data[step.n] == '\n' ? step.n + 1 : data.size());
+        maybe_resume();
+      }
+      return ReadResult(StreamError::limit_overrun(overrun, step.n));
     }
-    maybe_resume();
   }
-  return r;
+  assert(false);
+  return std::nullopt;
 }
 
 void StreamReader::discard(std::size_t n) {

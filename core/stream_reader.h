@@ -76,11 +76,14 @@
 // Cost and memory:
 //   - Scanning is incremental: bytes already scanned for the pending
 //     separator(s) are not scanned again when more arrive; feeding a long line
-//     one byte at a time is O(n) in total.
+//     one byte at a time is O(n) in total, a small constant per byte (a feed
+//     that leaves a readuntil waiting builds no result; see SeparatorSearch).
 //   - One contiguous buffer; consuming does not move the remaining bytes
 //     (they move only when appending needs room, amortised O(1) per byte).
 //   - A reader with nothing buffered holds no heap buffer (after a
-//     readline_view() that emptied it: from the next call on).
+//     readline_view() that emptied it: from the next call on). With a
+//     BufferPool, the buffer is the pool's block and goes back to the pool
+//     instead of being freed.
 //   - Results are std::string copies of the consumed bytes (one copy); the
 //     driver can fill the buffer in place with prepare()/commit().
 //
@@ -98,6 +101,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "core/buffer_pool.h"
 #include "core/byte_buffer.h"
 #include "core/result.h"
 #include "core/separator_search.h"
@@ -116,8 +120,10 @@ using ReadPoll = std::optional<ReadResult>;
 class StreamReader {
  public:
   // A reader with the given limit. Precondition: limit > 0 (use create() to
-  // validate untrusted values).
-  explicit StreamReader(std::size_t limit = kDefaultLimit);
+  // validate untrusted values). With a `pool`, the buffer's storage is one
+  // of the pool's blocks whenever it fits in one (see core/buffer_pool.h);
+  // the pool must outlive the reader.
+  explicit StreamReader(std::size_t limit = kDefaultLimit, BufferPool* pool = nullptr);
   // kInvalidArgument ("Limit cannot be <= 0") if limit <= 0.
   static Result<StreamReader> create(std::int64_t limit);
 
@@ -240,23 +246,48 @@ class StreamReader {
     std::size_t offset = 0;
   };
 
+  // What one readuntil attempt decided, before any result is built.
+  struct UntilStep {
+    enum class Kind : std::uint8_t { kWait, kChunk, kOverrunFound, kOverrunNotFound, kEof };
+    Kind kind;
+    // kChunk: bytes through the separator; kOverrun*: asyncio's `consumed`;
+    // kEof: bytes buffered.
+    std::size_t n;
+  };
+
   // Runs the pending op. Returns its completion, or nullopt if it still
   // waits (then reading is resumed, as asyncio's _wait_for_data does).
   ReadPoll advance();
+  // advance()'s out-of-line parts: a pending readuntil that completes, and
+  // every other kind of read.
+  [[gnu::noinline]] ReadPoll complete_readuntil(UntilStep step);
+  [[gnu::noinline]] ReadPoll advance_other();
   // Starts a new op: it completes at once, or becomes the pending op, or -
   // when another op already waits - fails with kConcurrentRead.
   ReadPoll start(PendingOp op);
   ReadPoll start_readuntil(PendingOp op, std::span<const std::string_view> separators,
                            bool buffered_is_clean);
-  // Fast path of readline()/readuntil() with one 1-byte separator and no read
-  // pending: the chunk through the first separator if it is buffered within
-  // the limit. Else nullopt, with *clean telling whether no separator at all
-  // is buffered.
-  ReadPoll take_through(char separator, bool* clean);
+  // The fast path of readline() and readuntil() with one 1-byte separator:
+  // one past the first `separator` buffered, or 0 if there is none.
+  std::size_t find_through(char separator) const;
+  // The first n buffered bytes as a completed read, consumed (n <= size).
+  // The string is built once, straight from the buffer, inside the returned
+  // object (one return of one name: NRVO), so a line costs one allocation
+  // and one copy and the result is never moved.
+  ReadPoll take_chunk(std::size_t n) {
+    ReadPoll chunk(std::in_place, std::in_place, buffer_.view().data(), n);
+    buffer_.consume(n);
+    maybe_resume();
+    return chunk;
+  }
+  // readline() past its fast path; `buffered_is_clean`: no newline is
+  // buffered (those bytes need no second scan).
+  [[gnu::noinline]] ReadPoll readline_slow(bool buffered_is_clean);
   // One attempt of `op` against the current state; nullopt means "must wait".
   ReadPoll attempt(PendingOp& op, SeparatorSearch& search);
-  ReadPoll attempt_readuntil(PendingOp& op, SeparatorSearch& search);
-  ReadResult finish_readline(ReadResult r);
+  // readuntil's (and readline's) attempt: what it found, then its result.
+  UntilStep step_readuntil(PendingOp& op, SeparatorSearch& search);
+  ReadPoll readuntil_result(OpKind kind, UntilStep step);
   // A read that completed at once consumed bytes under the pending op.
   void bytes_moved_under_pending_op();
 

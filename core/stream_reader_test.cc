@@ -1970,6 +1970,48 @@ TEST(StreamReaderMemory, ReleasesTheBufferAfterCommitIsReadOut) {
   EXPECT_EQ(r.buffer_capacity(), 0u);
 }
 
+TEST(StreamReaderMemory, PooledReaderBuffersInAPoolBlock) {
+  BufferPool pool(16384, 4);
+  StreamReader r(kDefaultLimit, &pool);
+  EXPECT_TRUE(IsPending(r.feed_data("abc")));
+  EXPECT_EQ(r.buffer_capacity(), 16384u);
+  EXPECT_EQ(pool.in_use(), 1u);
+}
+
+TEST(StreamReaderMemory, PooledReaderGivesTheBlockBackWhenReadOut) {
+  BufferPool pool(16384, 4);
+  StreamReader r(kDefaultLimit, &pool);
+  EXPECT_TRUE(IsPending(r.readline()));
+  EXPECT_TRUE(IsBytes(r.feed_data("line\n"), "line\n"));
+  EXPECT_EQ(r.buffer_capacity(), 0u);
+  EXPECT_EQ(pool.in_use(), 0u);
+  EXPECT_EQ(pool.free_count(), 1u);
+}
+
+TEST(StreamReaderMemory, PooledReaderReusesOneBlockForEveryRequest) {
+  BufferPool pool(16384, 4);
+  StreamReader r(kDefaultLimit, &pool);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_TRUE(IsPending(r.readline()));
+    std::span<char> room = r.prepare(4096);
+    std::memcpy(room.data(), "request\n", 8);
+    EXPECT_TRUE(IsBytes(r.commit(8), "request\n"));
+  }
+  EXPECT_EQ(pool.allocations(), 1u);
+  EXPECT_EQ(pool.reuses(), 99u);
+  EXPECT_EQ(r.buffer_capacity(), 0u);
+}
+
+TEST(StreamReaderMemory, PooledReaderGivesTheBlockBackAfterReadlineView) {
+  BufferPool pool(16384, 4);
+  StreamReader r(kDefaultLimit, &pool);
+  EXPECT_TRUE(IsPending(r.feed_data("a\n")));
+  ASSERT_TRUE(r.readline_view().has_value());
+  EXPECT_EQ(pool.in_use(), 1u);  // the view's storage lives until the next call
+  EXPECT_FALSE(r.readline_view().has_value());
+  EXPECT_EQ(pool.in_use(), 0u);
+}
+
 // ============================================================================
 // Accounting: fed == handed out + buffered + discarded
 // ============================================================================

@@ -118,6 +118,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "core/buffer_pool.h"
 #include "core/output_queue.h"
 #include "core/result.h"
 #include "core/stream_error.h"
@@ -172,12 +173,17 @@ struct WriteBufferLimits {
 struct StreamWriterOptions {
   // False for transports that cannot half-close (TLS): write_eof() fails.
   bool can_write_eof = true;
+  // Where the queue's coalescing blocks come from and go back to (see
+  // core/buffer_pool.h); null: allocated and freed by the queue. The pool
+  // must outlive the writer.
+  BufferPool* pool = nullptr;
 };
 
 class StreamWriter {
  public:
   StreamWriter() = default;
-  explicit StreamWriter(StreamWriterOptions options) : can_write_eof_(options.can_write_eof) {}
+  explicit StreamWriter(StreamWriterOptions options)
+      : queue_(options.pool), can_write_eof_(options.can_write_eof) {}
 
   StreamWriter(StreamWriter&&) noexcept = default;
   StreamWriter& operator=(StreamWriter&&) noexcept = default;

@@ -578,5 +578,43 @@ TEST(StreamWriterTest, CanWriteEofCanBeTurnedOff) {
   EXPECT_EQ(w.write_eof().error().code, StreamErrc::kNotSupported);
 }
 
+
+TEST(StreamWriterTest, PooledWriterQueuesIntoAPoolBlock) {
+  BufferPool pool(8192, 4);
+  StreamWriter w(StreamWriterOptions{.pool = &pool});
+  ASSERT_TRUE(w.write("reply\n").ok());
+  EXPECT_EQ(w.buffer_capacity(), 8192u);
+  EXPECT_EQ(pool.in_use(), 1u);
+}
+
+TEST(StreamWriterTest, PooledWriterGivesTheBlockBackWhenDrained) {
+  BufferPool pool(8192, 4);
+  StreamWriter w(StreamWriterOptions{.pool = &pool});
+  ASSERT_TRUE(w.write("reply\n").ok());
+  EXPECT_TRUE(w.bytes_sent(6).empty());
+  EXPECT_EQ(w.buffer_capacity(), 0u);
+  EXPECT_EQ(pool.in_use(), 0u);
+  EXPECT_EQ(pool.free_count(), 1u);
+}
+
+TEST(StreamWriterTest, PooledWriterGivesTheBlockBackOnAbort) {
+  BufferPool pool(8192, 4);
+  StreamWriter w(StreamWriterOptions{.pool = &pool});
+  ASSERT_TRUE(w.write("never sent").ok());
+  w.abort();
+  EXPECT_EQ(pool.in_use(), 0u);
+}
+
+TEST(StreamWriterTest, PooledWriterAllocatesNoBlockPerRequest) {
+  BufferPool pool(8192, 4);
+  StreamWriter w(StreamWriterOptions{.pool = &pool});
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(w.write("reply\n").ok());
+    EXPECT_TRUE(w.bytes_sent(6).empty());
+  }
+  EXPECT_EQ(pool.allocations(), 1u);
+  EXPECT_EQ(pool.reuses(), 99u);
+}
+
 }  // namespace
 }  // namespace sluice
