@@ -109,8 +109,8 @@ std::optional<StreamError> validate_tls(const TlsContext& context, std::optional
 // connection_options: the core's options for a stream (TLS from the first
 // byte with options.ssl, in the context's role).
 ConnectionOptions connection_options(const asio_backend::StreamOptions& options,
-                                     std::string_view host) {
-  ConnectionOptions c{.limit = options.limit, .can_write_eof = true};
+                                     std::string_view host, BufferPool* pool) {
+  ConnectionOptions c{.limit = options.limit, .can_write_eof = true, .pool = pool};
   if (options.ssl) {
     const TlsRole role = options.ssl->role();
     c.tls = TlsOptions{.context = *options.ssl,
@@ -212,7 +212,8 @@ StreamState::StreamState(Socket socket, const asio_backend::StreamOptions& optio
                          std::string_view host)
     : executor_(socket.get_executor()),
       socket_(std::move(socket)),
-      conn_(connection_options(options, host)) {
+      pool_(ContextRegistry::of(executor_).pool(executor_)),
+      conn_(connection_options(options, host, pool_.get())) {
   if (options.ssl || !host.empty()) {
     TlsExtras& t = ensure_tls_extras();
     t.host = std::string(host);
@@ -579,10 +580,11 @@ void StreamState::on_readable(std::error_code ec) {
     return;
   }
   for (int i = 0; i < kMaxReadsPerEvent && conn_.want_read(); ++i) {
-    std::span<char> space = conn_.prepare_receive(kReceiveChunk);
+    std::span<char> space = conn_.prepare_receive(receive_size_);
+    // All the room prepare() gave (it is allocated anyway), up to the cap.
+    const std::size_t want = std::min(space.size(), kReceiveChunk);
     std::error_code rec;
-    const std::size_t n = socket_.read_some(
-        asio::mutable_buffer(space.data(), std::min(space.size(), kReceiveChunk)), rec);
+    const std::size_t n = socket_.read_some(asio::mutable_buffer(space.data(), want), rec);
     if (rec == asio::error::would_block || rec == asio::error::try_again) {
       (void)conn_.commit_received(0);
       break;
@@ -597,8 +599,15 @@ void StreamState::on_readable(std::error_code ec) {
       lose(rec, false);
       return;
     }
+    // Small reads ask for little (a pool block, kept by nobody when idle);
+    // a stream that fills what it asked for gets more next time.
+    if (n >= receive_size_ && receive_size_ < kReceiveChunk) {
+      receive_size_ *= 2;
+    } else if (n <= receive_size_ / 4 && receive_size_ > kMinReceive) {
+      receive_size_ /= 2;
+    }
     deliver(conn_.commit_received(n));
-    if (n < kReceiveChunk) break;  // the socket is most likely drained
+    if (n < want) break;  // the socket is most likely drained
   }
   pump();
 }

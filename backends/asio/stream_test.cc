@@ -594,3 +594,39 @@ TEST(StreamTest, MakeStreamRejectsAClosedSocketAndBadOptions) {
 
 }  // namespace
 }  // namespace sluice::asio_backend
+
+namespace sluice::asio_backend {
+namespace {
+
+using namespace test_support;  // NOLINT
+
+// A one-thread io_context (asio::io_context io(1)) gets a block pool: a
+// ping-pong's reader and writer blocks come back to it and are reused, so a
+// hundred exchanges allocate a handful of blocks, not two hundred.
+TEST(StreamPoolTest, OneThreadContextReusesPooledBlocksAcrossRequests) {
+  asio::io_context io(1);
+  auto [a, b] = tcp_pair(io);
+  std::shared_ptr<BufferPool> pool =
+      asio_backend_internal::ContextRegistry::of(io.get_executor()).pool(io.get_executor());
+  ASSERT_NE(pool, nullptr);
+  run(io, [](Stream& a, Stream& b) -> asio::awaitable<void> {
+    for (int i = 0; i < 100; ++i) {
+      a.writer.write("ping " + std::to_string(i) + "\n");
+      std::string line = co_await b.reader.async_readline(asio::use_awaitable);
+      b.writer.write(std::move(line));
+      const std::string echo = co_await a.reader.async_readline(asio::use_awaitable);
+      EXPECT_EQ(echo, "ping " + std::to_string(i) + "\n");
+    }
+  }(a, b));
+  EXPECT_GE(pool->reuses(), 100u);
+  EXPECT_LE(pool->allocations(), 8u);
+}
+
+TEST(StreamPoolTest, AContextThatMayRunOnSeveralThreadsHasNoPool) {
+  asio::io_context io;
+  EXPECT_EQ(asio_backend_internal::ContextRegistry::of(io.get_executor()).pool(io.get_executor()),
+            nullptr);
+}
+
+}  // namespace
+}  // namespace sluice::asio_backend

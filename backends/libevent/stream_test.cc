@@ -72,6 +72,31 @@ INSTANTIATE_TEST_SUITE_P(Transports, TcpStreamTest,
                          ::testing::Values(Transport::kTcp4, Transport::kTcp6),
                          test_support::transport_name);
 
+// ---- The loop's block pool. -----------------------------------------------------------
+
+// A ping-pong's reader and writer blocks go back to the loop's pool and are
+// reused: a hundred exchanges allocate a handful of blocks, not two hundred.
+TEST_P(StreamTest, PingPongReusesTheLoopsPooledBlocks) {
+  auto [a, b] = stream_pair(base(), GetParam());
+  std::shared_ptr<libevent_backend_internal::LoopContext> loop =
+      libevent_backend_internal::LoopContext::of(base());
+  const BufferPool& pool = loop->pool();
+  const std::uint64_t allocations = pool.allocations();
+  const std::uint64_t reuses = pool.reuses();
+  auto ping_pong = [](Stream a, Stream b) -> Task<void> {
+    for (int i = 0; i < 100; ++i) {
+      a.writer.write("ping " + std::to_string(i) + "\n");
+      std::string line = co_await b.reader.readline();
+      b.writer.write(std::move(line));
+      const std::string echo = co_await a.reader.readline();
+      EXPECT_EQ(echo, "ping " + std::to_string(i) + "\n");
+    }
+  };
+  run_all(base(), 5s, ping_pong(a, b));
+  EXPECT_GE(pool.reuses() - reuses, 100u);
+  EXPECT_LE(pool.allocations() - allocations, 8u);
+}
+
 // ---- Reads across real chunks. ------------------------------------------------------
 
 TEST_P(StreamTest, ReadlineAcrossChunks) {

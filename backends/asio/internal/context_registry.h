@@ -14,22 +14,41 @@
 // shut down (then the registry forgets it first). on_context_shutdown() runs
 // without the registry's lock held and may destroy other registered objects.
 //
+// It also keeps the context's BufferPool (core/buffer_pool.h): the blocks a
+// stream's reader and writer take when busy and give back when idle, reused
+// by the next busy stream instead of malloc/free per request. The pool is
+// not thread-safe, so only a context that runs handlers on one thread gets
+// one: an io_context constructed with concurrency hint 1 (asio::io_context
+// io(1), Asio's "one thread" promise). Streams share it (std::shared_ptr),
+// so it outlives the last of them even if the context goes first.
+//
 // Threading: add/remove are thread-safe; shutdown is Asio's (one call).
 
 #ifndef SLUICE_BACKENDS_ASIO_INTERNAL_CONTEXT_REGISTRY_H_
 #define SLUICE_BACKENDS_ASIO_INTERNAL_CONTEXT_REGISTRY_H_
 
+#include <cstddef>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
 
 #include <asio/any_io_executor.hpp>
+#include <asio/detail/scheduler.hpp>
 #include <asio/execution/context.hpp>
 #include <asio/execution_context.hpp>
+#include <asio/io_context.hpp>
 #include <asio/query.hpp>
 
+#include "core/buffer_pool.h"
+
 namespace sluice::asio_backend_internal {
+
+// The pool's blocks: one fits what a ping-pong request needs (the reader's
+// receive and the writer's reply); bigger flows allocate their own.
+inline constexpr std::size_t kPoolBlockSize = 16 * 1024;
+// At most this many free blocks kept per context (128 KiB).
+inline constexpr std::size_t kPoolMaxFree = 8;
 
 class ShutdownHook {
  public:
@@ -64,6 +83,16 @@ class ContextRegistry final : public asio::execution_context::service {
     hooks_.erase(hook);
   }
 
+  // pool: the context's BufferPool for a stream running on `executor`, or
+  // null (several threads may run the context, or `executor` is a strand).
+  std::shared_ptr<BufferPool> pool(const asio::any_io_executor& executor) {
+    const auto* io = executor.target<asio::io_context::executor_type>();
+    if (io == nullptr || !runs_on_one_thread(io->context())) return nullptr;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!pool_) pool_ = std::make_shared<BufferPool>(kPoolBlockSize, kPoolMaxFree);
+    return pool_;
+  }
+
   // shut_down: the context's shutdown has begun (handlers posted now would
   // never run).
   bool shut_down() {
@@ -85,8 +114,15 @@ class ContextRegistry final : public asio::execution_context::service {
     for (auto& h : live) h->on_context_shutdown();
   }
 
+  // Asio 1.22 has no public query for the concurrency hint; its scheduler
+  // (the io_context's implementation on every platform but Windows) has.
+  static bool runs_on_one_thread(asio::io_context& io) {
+    return asio::use_service<asio::detail::scheduler>(io).concurrency_hint() == 1;
+  }
+
   std::mutex mutex_;
   bool shut_down_ = false;
+  std::shared_ptr<BufferPool> pool_;
   std::unordered_map<const ShutdownHook*, std::weak_ptr<ShutdownHook>> hooks_;
 };
 

@@ -11,9 +11,10 @@
 //     asyncio's transports start reading in connection_made), and while
 //     conn.want_read(), it keeps one socket.async_wait(read) in flight; when
 //     readable it read_some()s straight into
-//     conn.prepare_receive(kReceiveChunk) / commit_received(k) (zero copy; no
-//     receive buffer is held between reads: an idle connection costs no
-//     buffer) until the socket would block, want_read() turns false (the
+//     conn.prepare_receive(n) / commit_received(k) (zero copy; n adapts
+//     between kMinReceive and kReceiveChunk; no receive buffer is held
+//     between reads: an idle connection costs no buffer, and on a
+//     one-thread io_context the blocks come from the context's pool) until the socket would block, want_read() turns false (the
 //     reader paused at 2*limit, EOF, closing) or kMaxReadsPerEvent reads were
 //     done (fairness). The buffered bytes therefore never exceed
 //     2*limit + kReceiveChunk.
@@ -107,6 +108,11 @@ using Socket = asio::generic::stream_protocol::socket;
 // The bytes asked of one read_some (and the most a read can add to the
 // buffer past the reader's pause threshold).
 inline constexpr std::size_t kReceiveChunk = 64 * 1024;
+// The first read_some asks for this much; the size then adapts between it
+// and kReceiveChunk (doubling when a read fills it, halving when one uses a
+// quarter), so a ping-pong stream reads into one pooled block (see
+// ContextRegistry::pool) while a bulk stream reads 64 KiB at a time.
+inline constexpr std::size_t kMinReceive = 4 * 1024;
 // At most this many read_some calls per readiness event, then yield.
 inline constexpr int kMaxReadsPerEvent = 16;
 // At most this many views per gather write (Asio's own limit is 64).
@@ -295,6 +301,9 @@ class StreamState final : public ShutdownHook,
 
   asio::any_io_executor executor_;
   Socket socket_;
+  // The context's block pool (null: none); declared before conn_, whose
+  // reader and writer give their blocks back to it when destroyed.
+  std::shared_ptr<BufferPool> pool_;
   Connection conn_;
 
   // The pending read's handler and its id (ids tell a stale cancellation from
@@ -310,6 +319,7 @@ class StreamState final : public ShutdownHook,
   // Packed into one word (with the bit-fields below) so that the TLS pointer
   // costs plain connections nothing.
   std::uint32_t completions_queued_ = 0;  // posted completions not yet run
+  std::uint32_t receive_size_ = kMinReceive;  // the next read_some's size
   std::uint16_t pump_deferrals_ = 0;      // completions run while the flush is held
   static_assert(kMaxPumpDeferrals <= std::numeric_limits<std::uint16_t>::max());
   bool read_wait_ : 1 = false;    // socket.async_wait(read) in flight

@@ -34,9 +34,12 @@
 #define SLUICE_BACKENDS_LIBEVENT_INTERNAL_LOOP_CONTEXT_H_
 
 #include <coroutine>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
+
+#include "core/buffer_pool.h"
 
 struct event;
 struct event_base;
@@ -44,6 +47,12 @@ struct event_base;
 namespace sluice::libevent_backend_internal {
 
 class StreamState;
+
+// The pool's blocks: one fits what a ping-pong request needs (a receive of
+// kMinReceive and the reply); bigger flows allocate their own.
+inline constexpr std::size_t kPoolBlockSize = 16 * 1024;
+// At most this many free blocks kept per loop (128 KiB).
+inline constexpr std::size_t kPoolMaxFree = 8;
 
 class LoopContext : public std::enable_shared_from_this<LoopContext> {
  public:
@@ -62,6 +71,13 @@ class LoopContext : public std::enable_shared_from_this<LoopContext> {
   // posted coroutines. The caller ensures it is scheduled at most once.
   void schedule_pump(std::shared_ptr<StreamState> state);
 
+  // pool: the loop's block pool (core/buffer_pool.h), handed to every
+  // stream of this base (ConnectionOptions::pool): a busy stream's reader
+  // and writer take blocks and give them back when idle, so a ping-pong
+  // reuses blocks instead of malloc/free per request. Streams hold the
+  // context (shared_ptr), so it outlives them.
+  BufferPool& pool() { return pool_; }
+
   // turns: loop turns run so far; in_ready: inside one now (introspection:
   // tests check that user code runs only there).
   std::uint64_t turns() const { return turns_; }
@@ -77,6 +93,7 @@ class LoopContext : public std::enable_shared_from_this<LoopContext> {
   void run_ready();
 
   event_base* base_;
+  BufferPool pool_{kPoolBlockSize, kPoolMaxFree};
   event* ready_event_ = nullptr;
   bool armed_ = false;     // the ready event is active or added
   bool in_ready_ = false;  // inside run_ready()

@@ -127,7 +127,7 @@ std::shared_ptr<StreamState> StreamState::create(std::shared_ptr<LoopContext> lo
     if ((ec = set_tcp_nodelay(fd))) return nullptr;
   }
   event_base* base = loop->base();
-  ConnectionOptions connection_options{.limit = options.limit};
+  ConnectionOptions connection_options{.limit = options.limit, .pool = &loop->pool()};
   if (options.ssl) {
     const TlsRole role = options.ssl->role();
     connection_options.tls = TlsOptions{
