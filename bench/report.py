@@ -201,6 +201,19 @@ def core_section(reader_path, writer_path):
               "",
               f"`write` + drain of 64-byte messages: {si(med(msgs), 'msgs/s')} {pct(spread(msgs))} "
               f"({med([r.get('bytes/send') for r in wd]) or 0:.0f} bytes per send).", ""]
+
+    # One ping-pong request through a Connection (feed a line under a pending
+    # readline, write it back, send it), with and without a BufferPool.
+    pp_rows = []
+    for receive, how in ((0, "data_received"), (65536, "prepare_receive(64 KiB)")):
+        plain = med([r["real_time"] for r in writer.get(f"BM_ping_pong/pool:0/receive:{receive}", [])])
+        pooled = med([r["real_time"] for r in writer.get(f"BM_ping_pong/pool:1/receive:{receive}", [])])
+        if plain is None or pooled is None:
+            continue
+        pp_rows.append([how, f"{plain:.0f} ns", f"{pooled:.0f} ns", f"{plain / pooled:.2f}×"])
+    if pp_rows:
+        lines += ["### One ping-pong request in memory, with and without a BufferPool", "",
+                  table(["bytes arrive by", "malloc/free per request", "BufferPool", "speed-up"], pp_rows), ""]
     return "\n".join(lines), targets
 
 
