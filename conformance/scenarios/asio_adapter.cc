@@ -23,6 +23,7 @@
 
 #include "backends/asio/streams.h"
 #include "conformance/scenarios/support.h"
+#include "conformance/scenarios/tls_setup.h"
 
 namespace sluice::scenarios {
 namespace {
@@ -32,11 +33,19 @@ using namespace std::chrono_literals;
 
 constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
 
-sab::StreamOptions options_of(const StreamConfig& config) {
+// options_of: a connection's options; over TLS (`tls` not null) a client's
+// or a server's (`role`).
+sab::StreamOptions options_of(const StreamConfig& config, const TlsSetup* tls, TlsRole role) {
   sab::StreamOptions o;
   o.limit = config.limit;
   o.write_high_water = config.write_high_water;
   o.write_low_water = config.write_low_water;
+  if (tls && role == TlsRole::kClient) {
+    o.ssl = tls->client;
+    o.server_hostname = tls->server_hostname;
+  } else if (tls) {
+    o.ssl = tls->server;
+  }
   return o;
 }
 
@@ -127,6 +136,7 @@ class AsioStream final : public Stream {
   std::size_t write_buffer_size() const override { return writer_.get_write_buffer_size(); }
   std::size_t limit() const override { return reader_.limit(); }
   int native_handle() const override { return writer_.native_handle(); }
+  bool tls() const override { return writer_.ssl_object() != nullptr; }
 
  private:
   // start_read_op: `start(handler)` starts the read; the handler is bound
@@ -244,7 +254,8 @@ class AsioServer final : public Server {
 
 class AsioLoop final : public Loop {
  public:
-  AsioLoop() : work_(asio::make_work_guard(io_)) {}
+  // tls: every connection over TLS with these contexts; null: plain.
+  explicit AsioLoop(const TlsSetup* tls) : work_(asio::make_work_guard(io_)), tls_(tls) {}
 
   ~AsioLoop() override {
     // Abort what is left, drop the handles, then let the context run out of
@@ -273,7 +284,7 @@ class AsioLoop final : public Loop {
   Op<Connected> start_connect(std::uint16_t port, const StreamConfig& config) override {
     auto state = std::make_shared<Op<Connected>::State>();
     sab::async_open_connection(
-        io_.get_executor(), "127.0.0.1", port, options_of(config),
+        io_.get_executor(), "127.0.0.1", port, options_of(config, tls_, TlsRole::kClient),
         [this, state](std::error_code ec, sab::Stream s) { connected(*state, ec, std::move(s)); });
     return Op<Connected>(std::move(state));
   }
@@ -281,7 +292,7 @@ class AsioLoop final : public Loop {
   Op<Connected> start_connect_unix(const std::string& path, const StreamConfig& config) override {
     auto state = std::make_shared<Op<Connected>::State>();
     sab::async_open_unix_connection(
-        io_.get_executor(), path, options_of(config),
+        io_.get_executor(), path, options_of(config, tls_, TlsRole::kClient),
         [this, state](std::error_code ec, sab::Stream s) { connected(*state, ec, std::move(s)); });
     return Op<Connected>(std::move(state));
   }
@@ -289,7 +300,7 @@ class AsioLoop final : public Loop {
   std::unique_ptr<Server> start_server(Behaviour behaviour, const ServerConfig& config) override {
     auto queue = std::make_shared<HoldQueue>();
     sab::ServerOptions options;
-    options.stream = options_of(config.stream);
+    options.stream = options_of(config.stream, tls_, TlsRole::kServer);
     options.backlog = config.backlog;
     sab::ClientConnectedCallback callback = [this, behaviour, queue](
                                                 sab::StreamReader r,
@@ -323,11 +334,14 @@ class AsioLoop final : public Loop {
   // Declared first: destroyed last (handles must not outlive it).
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
+  const TlsSetup* tls_;
   Registry registry_;
 };
 
 }  // namespace
 
-std::unique_ptr<Loop> AsioAdapter::create() { return std::make_unique<AsioLoop>(); }
+std::unique_ptr<Loop> AsioAdapter::create() { return std::make_unique<AsioLoop>(nullptr); }
+
+std::unique_ptr<Loop> AsioTlsAdapter::create() { return std::make_unique<AsioLoop>(&tls_setup()); }
 
 }  // namespace sluice::scenarios

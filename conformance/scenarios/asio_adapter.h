@@ -8,6 +8,10 @@
 // Loop, kept busy by a work guard and run in slices of at most 10 ms so that
 // run_until's condition is checked even when nothing happens.
 //
+// AsioTlsAdapter: the same, every connection over TLS from the first byte
+// (StreamOptions::ssl with tls_setup.h's contexts: a client connect
+// completes after the handshake, a server runs a behaviour after it).
+//
 // This is the only file of the suite that includes Asio (asio_adapter.cc):
 // the header does not, so the scenarios compile without it.
 //
@@ -27,6 +31,13 @@ namespace sluice::scenarios {
 
 struct AsioAdapter {
   static constexpr const char* kName = "Asio";
+  static constexpr bool kTls = false;
+  static std::unique_ptr<Loop> create();
+};
+
+struct AsioTlsAdapter {
+  static constexpr const char* kName = "AsioTls";
+  static constexpr bool kTls = true;
   static std::unique_ptr<Loop> create();
 };
 

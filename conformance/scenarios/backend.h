@@ -171,6 +171,9 @@ class Stream {
   virtual std::size_t limit() const = 0;
   // native_handle: the socket's descriptor, -1 once closed.
   virtual int native_handle() const = 0;
+  // tls: the connection speaks TLS (asyncio's get_extra_info('ssl_object')
+  // is not None).
+  virtual bool tls() const = 0;
 };
 
 // Connected: what start_connect gives: a stream, or the error

@@ -16,6 +16,7 @@
 #include "backends/libevent/streams.h"
 #include "conformance/scenarios/coro_support.h"
 #include "conformance/scenarios/support.h"
+#include "conformance/scenarios/tls_setup.h"
 
 namespace sluice::scenarios {
 namespace {
@@ -23,11 +24,19 @@ namespace {
 namespace sle = sluice::libevent_backend;
 using namespace std::chrono_literals;
 
-sle::StreamOptions options_of(const StreamConfig& config) {
+// options_of: a connection's options; over TLS (`tls` not null) a client's
+// or a server's (`role`).
+sle::StreamOptions options_of(const StreamConfig& config, const TlsSetup* tls, TlsRole role) {
   sle::StreamOptions o;
   o.limit = config.limit;
   o.write_high_water = config.write_high_water;
   o.write_low_water = config.write_low_water;
+  if (tls && role == TlsRole::kClient) {
+    o.ssl = tls->client;
+    o.server_hostname = tls->server_hostname;
+  } else if (tls) {
+    o.ssl = tls->server;
+  }
   return o;
 }
 
@@ -91,6 +100,7 @@ class LibeventStream final : public Stream {
   std::size_t write_buffer_size() const override { return writer_.get_write_buffer_size(); }
   std::size_t limit() const override { return reader_.limit(); }
   int native_handle() const override { return writer_.native_handle(); }
+  bool tls() const override { return writer_.ssl_object() != nullptr; }
 
  private:
   std::function<bool()> pending() {
@@ -152,7 +162,8 @@ class LibeventServer final : public Server {
 
 class LibeventLoop final : public Loop {
  public:
-  LibeventLoop() : base_(event_base_new()) {
+  // tls: every connection over TLS with these contexts; null: plain.
+  explicit LibeventLoop(const TlsSetup* tls) : base_(event_base_new()), tls_(tls) {
     // A tick, so that EVLOOP_ONCE returns at least every 10 ms.
     tick_ = event_new(
         base_, -1, EV_PERSIST, [](evutil_socket_t, short, void*) {}, nullptr);
@@ -196,7 +207,7 @@ class LibeventLoop final : public Loop {
   Op<Connected> start_connect(std::uint16_t port, const StreamConfig& config) override {
     auto state = std::make_shared<Op<Connected>::State>();
     sle::open_connection(
-        base_, "127.0.0.1", port, options_of(config),
+        base_, "127.0.0.1", port, options_of(config, tls_, TlsRole::kClient),
         [this, state](std::error_code ec, sle::Stream s) { connected(*state, ec, std::move(s)); });
     return Op<Connected>(std::move(state));
   }
@@ -204,7 +215,7 @@ class LibeventLoop final : public Loop {
   Op<Connected> start_connect_unix(const std::string& path, const StreamConfig& config) override {
     auto state = std::make_shared<Op<Connected>::State>();
     sle::open_unix_connection(
-        base_, path, options_of(config),
+        base_, path, options_of(config, tls_, TlsRole::kClient),
         [this, state](std::error_code ec, sle::Stream s) { connected(*state, ec, std::move(s)); });
     return Op<Connected>(std::move(state));
   }
@@ -212,7 +223,7 @@ class LibeventLoop final : public Loop {
   std::unique_ptr<Server> start_server(Behaviour behaviour, const ServerConfig& config) override {
     auto queue = std::make_shared<HoldQueue>();
     sle::ServerOptions options;
-    options.stream = options_of(config.stream);
+    options.stream = options_of(config.stream, tls_, TlsRole::kServer);
     options.backlog = config.backlog;
     sle::ClientConnectedCallback callback =
         [this, behaviour, queue](sle::StreamReader r, sle::StreamWriter w) -> Task<void> {
@@ -242,6 +253,7 @@ class LibeventLoop final : public Loop {
   }
 
   event_base* base_;
+  const TlsSetup* tls_;
   event* tick_ = nullptr;
   OpTracker tracker_;
   Registry registry_;
@@ -249,6 +261,10 @@ class LibeventLoop final : public Loop {
 
 }  // namespace
 
-std::unique_ptr<Loop> LibeventAdapter::create() { return std::make_unique<LibeventLoop>(); }
+std::unique_ptr<Loop> LibeventAdapter::create() { return std::make_unique<LibeventLoop>(nullptr); }
+
+std::unique_ptr<Loop> LibeventTlsAdapter::create() {
+  return std::make_unique<LibeventLoop>(&tls_setup());
+}
 
 }  // namespace sluice::scenarios

@@ -8,6 +8,10 @@
 // EVLOOP_ONCE and a 10 ms tick so that run_until's condition is checked even
 // when nothing happens.
 //
+// LibeventTlsAdapter: the same, every connection over TLS from the first
+// byte (StreamOptions::ssl with tls_setup.h's contexts: a client connect
+// completes after the handshake, a server runs a behaviour after it).
+//
 // Example:
 //   std::unique_ptr<Loop> loop = LibeventAdapter::create();
 //
@@ -24,6 +28,13 @@ namespace sluice::scenarios {
 
 struct LibeventAdapter {
   static constexpr const char* kName = "Libevent";
+  static constexpr bool kTls = false;
+  static std::unique_ptr<Loop> create();
+};
+
+struct LibeventTlsAdapter {
+  static constexpr const char* kName = "LibeventTls";
+  static constexpr bool kTls = true;
   static std::unique_ptr<Loop> create();
 };
 

@@ -9,6 +9,13 @@
 // (which completes at once: the kernel finishes the handshake before
 // accept()).
 //
+// PollTlsAdapter: the same, every connection over TLS from the first byte
+// (ConnectionOptions::tls with tls_setup.h's contexts). As with the
+// backends, a connect completes after the TLS handshake and a server serves
+// a connection after it (one whose handshake fails is closed unseen). The
+// loop has no timers, so no handshake or shutdown timeouts: no scenario
+// waits on one.
+//
 // Example:
 //   std::unique_ptr<Loop> loop = PollAdapter::create();
 //
@@ -25,6 +32,13 @@ namespace sluice::scenarios {
 
 struct PollAdapter {
   static constexpr const char* kName = "Poll";
+  static constexpr bool kTls = false;
+  static std::unique_ptr<Loop> create();
+};
+
+struct PollTlsAdapter {
+  static constexpr const char* kName = "PollTls";
+  static constexpr bool kTls = true;
   static std::unique_ptr<Loop> create();
 };
 

@@ -4,18 +4,23 @@
 // SIGTERM, then closes the server and its clients and exits 0.
 //
 //   echo_server --host 127.0.0.1 --port 8888     (--port 0: any free port)
+//   echo_server --cert cert.pem --key key.pem    TLS (asyncio's ssl=)
 //
 // Prints "Serving on HOST:PORT" (the bound address, so the real port) once
 // listening, then a line for every line it echoes and every connection it
-// closes.
+// closes. Over TLS a client whose handshake fails is closed silently.
+// Exit status: 0; 1 when it cannot listen or load --cert/--key (the reason
+// on standard error); 2 for a bad command line.
 
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <asio/awaitable.hpp>
@@ -24,13 +29,15 @@
 #include <asio/use_awaitable.hpp>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "backends/asio/streams.h"
+#include "examples/cli.h"
 #include "examples/show.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1", "address to listen on");
 ABSL_FLAG(int, port, 8888, "port to listen on (0: any free port)");
+ABSL_FLAG(std::string, cert, "", "serve TLS with this certificate chain (PEM)");
+ABSL_FLAG(std::string, key, "", "the private key of --cert (PEM)");
 
 namespace sab = sluice::asio_backend;
 using sluice::examples::show;
@@ -52,8 +59,8 @@ asio::awaitable<void> handle_echo(sab::StreamReader reader, sab::StreamWriter wr
 }
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("echo_server --host H --port P");
-  if (absl::ParseCommandLine(argc, argv).size() > 1) {
+  absl::SetProgramUsageMessage("echo_server --host H --port P [--cert FILE --key FILE]");
+  if (sluice::examples::parse_command_line(argc, argv).size() > 1) {
     std::fprintf(stderr, "echo_server: no arguments expected (see --help)\n");
     return 2;
   }
@@ -62,11 +69,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "echo_server: --port must be in 0..65535\n");
     return 2;
   }
+  sluice::Result<std::optional<sluice::TlsContext>, int> ssl = sluice::examples::tls_server_flags(
+      "echo_server", absl::GetFlag(FLAGS_cert), absl::GetFlag(FLAGS_key));
+  if (!ssl.ok()) return ssl.error();
+  sab::ServerOptions options;
+  options.stream.ssl = std::move(*ssl);
   asio::io_context io;
   sab::Server server;
   try {
     server = sab::start_server(io.get_executor(), handle_echo, absl::GetFlag(FLAGS_host),
-                               static_cast<std::uint16_t>(port));
+                               static_cast<std::uint16_t>(port), options);
   } catch (const std::system_error& e) {
     std::fprintf(stderr, "echo_server: %s\n", e.what());
     return 1;

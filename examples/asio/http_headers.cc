@@ -3,9 +3,11 @@
 // non-empty header line of the response as "HTTP header> LINE".
 //
 //   http_headers http://127.0.0.1:8000/index.html
+//   http_headers [--cafile ca.pem] https://example.com/
 //
-// http:// only for now (https:// needs TLS). Exit status: 0; 1 when the
-// connection fails; 2 for a bad command line or URL.
+// https:// speaks TLS (default port 443), trusting --cafile's CA
+// certificates, else the system store. Exit status: 0; 1 when the
+// connection or its TLS handshake fails; 2 for a bad command line or URL.
 
 #include <cctype>
 #include <cstdio>
@@ -16,19 +18,26 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
-#include "absl/flags/parse.h"
+#include "absl/flags/flag.h"
 #include "absl/flags/usage.h"
 #include "backends/asio/streams.h"
 #include "examples/asio/run.h"
+#include "examples/cli.h"
 #include "examples/url.h"
 
+ABSL_FLAG(std::string, cafile, "", "https: trust these CA certificates (PEM), not the system's");
+
 namespace sab = sluice::asio_backend;
+using sluice::examples::HttpCommand;
 using sluice::examples::Url;
 
-asio::awaitable<void> print_http_headers(Url url) {
+asio::awaitable<void> print_http_headers(HttpCommand command) {
+  const Url& url = command.url;
+  sab::StreamOptions options;
+  options.ssl = command.ssl;
   auto executor = co_await asio::this_coro::executor;
-  auto [reader, writer] =
-      co_await sab::async_open_connection(executor, url.host, url.port, asio::use_awaitable);
+  auto [reader, writer] = co_await sab::async_open_connection(executor, url.host, url.port,
+                                                              options, asio::use_awaitable);
   writer.write("HEAD " + url.target + " HTTP/1.0\r\nHost: " + url.host_header() + "\r\n\r\n");
   for (;;) {
     std::string line = co_await reader.async_readline(asio::use_awaitable);
@@ -42,21 +51,10 @@ asio::awaitable<void> print_http_headers(Url url) {
 }
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("http_headers URL");
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
-  if (args.size() != 2) {
-    std::fprintf(stderr, "usage: http_headers URL\n");
-    return 2;
-  }
-  sluice::Result<Url, std::string> url = sluice::examples::parse_url(args[1]);
-  if (!url.ok()) {
-    std::fprintf(stderr, "http_headers: %s\n", url.error().c_str());
-    return 2;
-  }
-  if (url->scheme != "http") {
-    std::fprintf(stderr, "http_headers: %s:// needs TLS, which is not there yet\n",
-                 url->scheme.c_str());
-    return 2;
-  }
-  return sluice::examples::run_main("http_headers", print_http_headers(*url));
+  absl::SetProgramUsageMessage("http_headers [--cafile FILE] URL");
+  std::vector<char*> args = sluice::examples::parse_command_line(argc, argv);
+  sluice::Result<HttpCommand, int> command =
+      sluice::examples::http_command("http_headers", args, absl::GetFlag(FLAGS_cafile));
+  if (!command.ok()) return command.error();
+  return sluice::examples::run_main("http_headers", print_http_headers(*command));
 }

@@ -3,30 +3,42 @@
 // each line echoed back (without its line end), then closes.
 //
 //   echo_client --host 127.0.0.1 --port 8888 MESSAGE...
+//   echo_client --tls --cafile ca.pem [--server-hostname NAME] ... MESSAGE...
 //
-// Exit status: 0; 1 when the connection fails (the reason on standard
-// error); 2 for a bad command line.
+// --tls connects over TLS (asyncio's ssl=), trusting --cafile's CA
+// certificates (else the system store) and checking that the server's
+// certificate names --server-hostname (default: --host).
+//
+// Exit status: 0; 1 when the connection or its TLS handshake fails (the
+// reason on standard error); 2 for a bad command line.
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "backends/libevent/streams.h"
+#include "examples/cli.h"
 #include "examples/libevent/run.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1", "the server's host");
 ABSL_FLAG(int, port, 8888, "the server's port");
+ABSL_FLAG(bool, tls, false, "connect over TLS");
+ABSL_FLAG(std::string, cafile, "",
+          "with --tls: trust these CA certificates (PEM), not the system's");
+ABSL_FLAG(std::string, server_hostname, "",
+          "with --tls: the name the server's certificate must have (default: --host)");
 
 namespace sle = sluice::libevent_backend;
 
 sluice::Task<void> tcp_echo_client(event_base* base, std::string host, std::uint16_t port,
-                                   std::vector<std::string> messages) {
-  auto [reader, writer] = co_await sle::open_connection(base, host, port);
+                                   sle::StreamOptions options, std::vector<std::string> messages) {
+  auto [reader, writer] = co_await sle::open_connection(base, host, port, std::move(options));
   for (const std::string& message : messages) {
     writer.write(message + "\n");
     co_await writer.drain();
@@ -40,15 +52,25 @@ sluice::Task<void> tcp_echo_client(event_base* base, std::string host, std::uint
 }
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("echo_client --host H --port P MESSAGE...");
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  absl::SetProgramUsageMessage(
+      "echo_client --host H --port P [--tls [--cafile FILE] [--server-hostname NAME]] MESSAGE...");
+  std::vector<char*> args = sluice::examples::parse_command_line(argc, argv);
   const int port = absl::GetFlag(FLAGS_port);
   if (args.size() < 2 || port < 1 || port > 65535) {
-    std::fprintf(stderr, "usage: echo_client --host H --port P MESSAGE... (port 1..65535)\n");
+    std::fprintf(stderr,
+                 "usage: echo_client --host H --port P [--tls [--cafile FILE] "
+                 "[--server-hostname NAME]] MESSAGE... (port 1..65535)\n");
     return 2;
   }
+  const std::string server_hostname = absl::GetFlag(FLAGS_server_hostname);
+  sluice::Result<std::optional<sluice::TlsContext>, int> ssl = sluice::examples::tls_client_flags(
+      "echo_client", absl::GetFlag(FLAGS_tls), absl::GetFlag(FLAGS_cafile), server_hostname);
+  if (!ssl.ok()) return ssl.error();
+  sle::StreamOptions options;
+  options.ssl = std::move(*ssl);
+  if (!server_hostname.empty()) options.server_hostname = server_hostname;
   return sluice::examples::run_main("echo_client", [&](event_base* base) {
     return tcp_echo_client(base, absl::GetFlag(FLAGS_host), static_cast<std::uint16_t>(port),
-                           std::vector<std::string>(args.begin() + 1, args.end()));
+                           options, std::vector<std::string>(args.begin() + 1, args.end()));
   });
 }

@@ -4,27 +4,34 @@
 // SIGTERM, then closes the server and its clients and exits 0.
 //
 //   echo_server --host 127.0.0.1 --port 8888     (--port 0: any free port)
+//   echo_server --cert cert.pem --key key.pem    TLS (asyncio's ssl=)
 //
 // Prints "Serving on HOST:PORT" (the bound address, so the real port) once
 // listening, then a line for every line it echoes and every connection it
-// closes.
+// closes. Over TLS a client whose handshake fails is closed silently.
+// Exit status: 0; 1 when it cannot listen or load --cert/--key (the reason
+// on standard error); 2 for a bad command line.
 
 #include <event2/event.h>
 
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <system_error>
+#include <utility>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "backends/libevent/streams.h"
+#include "examples/cli.h"
 #include "examples/show.h"
 
 ABSL_FLAG(std::string, host, "127.0.0.1", "address to listen on");
 ABSL_FLAG(int, port, 8888, "port to listen on (0: any free port)");
+ABSL_FLAG(std::string, cert, "", "serve TLS with this certificate chain (PEM)");
+ABSL_FLAG(std::string, key, "", "the private key of --cert (PEM)");
 
 namespace sle = sluice::libevent_backend;
 using sluice::examples::show;
@@ -54,10 +61,13 @@ event* on_signal(event_base* base, int signo, F& f) {
   return e;
 }
 
-int serve(event_base* base, const std::string& host, std::uint16_t port) {
+int serve(event_base* base, const std::string& host, std::uint16_t port,
+          std::optional<sluice::TlsContext> ssl) {
+  sle::ServerOptions options;
+  options.stream.ssl = std::move(ssl);
   sle::Server server;
   try {
-    server = sle::start_server(base, handle_echo, host, port);
+    server = sle::start_server(base, handle_echo, host, port, options);
   } catch (const std::system_error& e) {
     std::fprintf(stderr, "echo_server: %s\n", e.what());
     return 1;
@@ -95,8 +105,8 @@ int serve(event_base* base, const std::string& host, std::uint16_t port) {
 }
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("echo_server --host H --port P");
-  if (absl::ParseCommandLine(argc, argv).size() > 1) {
+  absl::SetProgramUsageMessage("echo_server --host H --port P [--cert FILE --key FILE]");
+  if (sluice::examples::parse_command_line(argc, argv).size() > 1) {
     std::fprintf(stderr, "echo_server: no arguments expected (see --help)\n");
     return 2;
   }
@@ -105,8 +115,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "echo_server: --port must be in 0..65535\n");
     return 2;
   }
+  sluice::Result<std::optional<sluice::TlsContext>, int> ssl = sluice::examples::tls_server_flags(
+      "echo_server", absl::GetFlag(FLAGS_cert), absl::GetFlag(FLAGS_key));
+  if (!ssl.ok()) return ssl.error();
   event_base* base = event_base_new();
-  const int status = serve(base, absl::GetFlag(FLAGS_host), static_cast<std::uint16_t>(port));
+  const int status =
+      serve(base, absl::GetFlag(FLAGS_host), static_cast<std::uint16_t>(port), std::move(*ssl));
   event_base_free(base);
   return status;
 }

@@ -3,26 +3,35 @@
 // non-empty header line of the response as "HTTP header> LINE".
 //
 //   http_headers http://127.0.0.1:8000/index.html
+//   http_headers [--cafile ca.pem] https://example.com/
 //
-// http:// only for now (https:// needs TLS). Exit status: 0; 1 when the
-// connection fails; 2 for a bad command line or URL.
+// https:// speaks TLS (default port 443), trusting --cafile's CA
+// certificates, else the system store. Exit status: 0; 1 when the
+// connection or its TLS handshake fails; 2 for a bad command line or URL.
 
 #include <cctype>
 #include <cstdio>
 #include <string>
 #include <vector>
 
-#include "absl/flags/parse.h"
+#include "absl/flags/flag.h"
 #include "absl/flags/usage.h"
 #include "backends/libevent/streams.h"
+#include "examples/cli.h"
 #include "examples/libevent/run.h"
 #include "examples/url.h"
 
+ABSL_FLAG(std::string, cafile, "", "https: trust these CA certificates (PEM), not the system's");
+
 namespace sle = sluice::libevent_backend;
+using sluice::examples::HttpCommand;
 using sluice::examples::Url;
 
-sluice::Task<void> print_http_headers(event_base* base, Url url) {
-  auto [reader, writer] = co_await sle::open_connection(base, url.host, url.port);
+sluice::Task<void> print_http_headers(event_base* base, HttpCommand command) {
+  const Url& url = command.url;
+  sle::StreamOptions options;
+  options.ssl = command.ssl;
+  auto [reader, writer] = co_await sle::open_connection(base, url.host, url.port, options);
   writer.write("HEAD " + url.target + " HTTP/1.0\r\nHost: " + url.host_header() + "\r\n\r\n");
   for (;;) {
     std::string line = co_await reader.readline();
@@ -36,22 +45,11 @@ sluice::Task<void> print_http_headers(event_base* base, Url url) {
 }
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("http_headers URL");
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
-  if (args.size() != 2) {
-    std::fprintf(stderr, "usage: http_headers URL\n");
-    return 2;
-  }
-  sluice::Result<Url, std::string> url = sluice::examples::parse_url(args[1]);
-  if (!url.ok()) {
-    std::fprintf(stderr, "http_headers: %s\n", url.error().c_str());
-    return 2;
-  }
-  if (url->scheme != "http") {
-    std::fprintf(stderr, "http_headers: %s:// needs TLS, which is not there yet\n",
-                 url->scheme.c_str());
-    return 2;
-  }
+  absl::SetProgramUsageMessage("http_headers [--cafile FILE] URL");
+  std::vector<char*> args = sluice::examples::parse_command_line(argc, argv);
+  sluice::Result<HttpCommand, int> command =
+      sluice::examples::http_command("http_headers", args, absl::GetFlag(FLAGS_cafile));
+  if (!command.ok()) return command.error();
   return sluice::examples::run_main(
-      "http_headers", [&](event_base* base) { return print_http_headers(base, *url); });
+      "http_headers", [&](event_base* base) { return print_http_headers(base, *command); });
 }

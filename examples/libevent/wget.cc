@@ -2,10 +2,13 @@
 // backend and writes the response body, byte for byte, to standard output.
 //
 //   wget http://127.0.0.1:8000/file.bin > file.bin
+//   wget [--cafile ca.pem] https://example.com/ > index.html
 //
-// http:// only for now (https:// needs TLS). Exit status: 0; 1 when the
-// connection fails, the status is not 2xx (nothing is written then) or the
-// body is shorter than its Content-Length; 2 for a bad command line or URL.
+// https:// speaks TLS (default port 443), trusting --cafile's CA
+// certificates, else the system store. Exit status: 0; 1 when the
+// connection or its TLS handshake fails, the status is not 2xx (nothing is
+// written then) or the body is shorter than its Content-Length; 2 for a bad
+// command line or URL.
 
 #include <cctype>
 #include <cstdint>
@@ -15,13 +18,17 @@
 #include <string>
 #include <vector>
 
-#include "absl/flags/parse.h"
+#include "absl/flags/flag.h"
 #include "absl/flags/usage.h"
 #include "backends/libevent/streams.h"
+#include "examples/cli.h"
 #include "examples/libevent/run.h"
 #include "examples/url.h"
 
+ABSL_FLAG(std::string, cafile, "", "https: trust these CA certificates (PEM), not the system's");
+
 namespace sle = sluice::libevent_backend;
+using sluice::examples::HttpCommand;
 using sluice::examples::Url;
 
 std::string lower(std::string s) {
@@ -34,8 +41,11 @@ std::string strip(std::string s) {
   return s;
 }
 
-sluice::Task<void> wget(event_base* base, Url url) {
-  auto [reader, writer] = co_await sle::open_connection(base, url.host, url.port);
+sluice::Task<void> wget(event_base* base, HttpCommand command) {
+  const Url& url = command.url;
+  sle::StreamOptions options;
+  options.ssl = command.ssl;
+  auto [reader, writer] = co_await sle::open_connection(base, url.host, url.port, options);
   writer.write("GET " + url.target + " HTTP/1.0\r\nHost: " + url.host_header() + "\r\n\r\n");
 
   // The status line ("HTTP/1.0 200 OK") and the headers, up to a blank line.
@@ -72,20 +82,11 @@ sluice::Task<void> wget(event_base* base, Url url) {
 }
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("wget URL");
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
-  if (args.size() != 2) {
-    std::fprintf(stderr, "usage: wget URL\n");
-    return 2;
-  }
-  sluice::Result<Url, std::string> url = sluice::examples::parse_url(args[1]);
-  if (!url.ok()) {
-    std::fprintf(stderr, "wget: %s\n", url.error().c_str());
-    return 2;
-  }
-  if (url->scheme != "http") {
-    std::fprintf(stderr, "wget: %s:// needs TLS, which is not there yet\n", url->scheme.c_str());
-    return 2;
-  }
-  return sluice::examples::run_main("wget", [&](event_base* base) { return wget(base, *url); });
+  absl::SetProgramUsageMessage("wget [--cafile FILE] URL");
+  std::vector<char*> args = sluice::examples::parse_command_line(argc, argv);
+  sluice::Result<HttpCommand, int> command =
+      sluice::examples::http_command("wget", args, absl::GetFlag(FLAGS_cafile));
+  if (!command.ok()) return command.error();
+  return sluice::examples::run_main("wget",
+                                    [&](event_base* base) { return wget(base, *command); });
 }

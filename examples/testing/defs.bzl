@@ -5,6 +5,7 @@ def example_tests():
 
     The package must define echo_server, echo_client, http_headers, wget and
     socketpair with the common command lines (see examples/asio/BUILD.bazel).
+    The TLS checks need the openssl command line and python3 on the PATH.
     """
     native.sh_test(
         name = "echo_test",
@@ -27,10 +28,26 @@ def example_tests():
         args = [
             "$(rootpath :http_headers)",
             "$(rootpath :wget)",
+            "$(rootpath //examples/testing:https_server.py)",
         ],
         data = [
             ":http_headers",
             ":wget",
+            "//examples/testing:https_server.py",
+        ],
+        deps = ["//examples/testing:lib"],
+    )
+    native.sh_test(
+        name = "tls_echo_test",
+        size = "small",
+        srcs = ["//examples/testing:tls_echo_test.sh"],
+        args = [
+            "$(rootpath :echo_server)",
+            "$(rootpath :echo_client)",
+        ],
+        data = [
+            ":echo_client",
+            ":echo_server",
         ],
         deps = ["//examples/testing:lib"],
     )

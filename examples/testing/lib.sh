@@ -88,3 +88,39 @@ stop_children() {
   for pid in "${children[@]}"; do kill -9 "$pid" 2>/dev/null; done
 }
 trap stop_children EXIT
+
+# make_test_pki DIR: a throwaway PKI for the TLS checks, made with the openssl
+# command line (nothing is checked in), EC P-256 keys, valid for 2 days:
+#   ca.pem                 the test CA (the --cafile of the clients)
+#   localhost.{pem,key}    signed by it: SAN DNS:localhost, IP:127.0.0.1
+#   other.{pem,key}        signed by it: SAN DNS:other.example only
+#   untrusted.{pem,key}    localhost's names, signed by another CA (unknown.pem)
+# Returns 1 (and says why) if openssl fails.
+make_test_pki() {
+  local dir="$1"
+  mkdir -p "$dir"
+  _pki_ca "$dir" ca "sluice test CA" &&
+    _pki_ca "$dir" unknown "sluice unknown CA" &&
+    _pki_leaf "$dir" localhost localhost "DNS:localhost,IP:127.0.0.1" ca &&
+    _pki_leaf "$dir" other other.example "DNS:other.example" ca &&
+    _pki_leaf "$dir" untrusted localhost "DNS:localhost,IP:127.0.0.1" unknown
+}
+
+_pki_ca() {  # DIR NAME SUBJECT_CN
+  timeout 20 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj "/CN=$3" -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=critical,keyCertSign,cRLSign \
+    -keyout "$1/$2.key" -out "$1/$2.pem" 2>"$1/openssl.err" ||
+    { echo "openssl cannot make the CA $2: $(cat "$1/openssl.err")" >&2; return 1; }
+}
+
+_pki_leaf() {  # DIR NAME SUBJECT_CN SUBJECT_ALT_NAMES ISSUER
+  printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$4" \
+    >"$1/$2.ext"
+  timeout 20 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -subj "/CN=$3" -keyout "$1/$2.key" -out "$1/$2.csr" 2>"$1/openssl.err" &&
+    timeout 20 openssl x509 -req -in "$1/$2.csr" -CA "$1/$5.pem" -CAkey "$1/$5.key" \
+      -set_serial "0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" -days 2 \
+      -extfile "$1/$2.ext" -out "$1/$2.pem" 2>"$1/openssl.err" ||
+    { echo "openssl cannot make the certificate $2: $(cat "$1/openssl.err")" >&2; return 1; }
+}
