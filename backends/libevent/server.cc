@@ -305,7 +305,11 @@ Detached ServerState::run_client(std::shared_ptr<ServerState> server, StreamRead
   // connection). A failure - a bad client, a plain-text one, EOF, the
   // timeout - is dropped silently (asyncio logs it only in debug mode): the
   // core sends its alert and closes that connection by itself.
-  if (server->options_.stream.ssl && !co_await handshake_ok(writer)) co_return;
+  if (server->options_.stream.ssl) {
+    // Its own statement: GCC 12 miscompiles some co_await inside a condition.
+    const bool established = co_await handshake_ok(writer);
+    if (!established) co_return;
+  }
   try {
     Task<void> task = server->callback_(reader, writer);
     if (task.valid()) co_await task;
