@@ -42,9 +42,9 @@ Connection::Connection(ConnectionOptions options)
   if (!options.tls) return;
   Result<std::unique_ptr<TlsSession>> session = TlsSession::create(*options.tls);
   if (session.ok()) {
-    begin_tls(std::move(*session), options.tls->outgoing_limit);
+    begin_tls(std::move(*session), options.tls->outgoing_limit, 0);
   } else {
-    begin_tls(TlsSession::failed(std::move(session).error()), options.tls->outgoing_limit);
+    begin_tls(TlsSession::failed(std::move(session).error()), options.tls->outgoing_limit, 0);
   }
 }
 
@@ -54,12 +54,12 @@ StatusPoll Connection::handshake() const {
   // Built in place: GCC 12 at -O1 misreads a moved temporary Status as
   // maybe-uninitialized (see stream_writer.cc).
   if (!tls_) return StatusPoll(std::in_place, Ok{});
-  return tls_results_->handshake_result;
+  return tls_->handshake_result;
 }
 
 Status Connection::start_tls(TlsOptions options, StartTlsBuffered buffered) {
   if (tls_) return StreamError::invalid_argument("start_tls(): the connection already uses TLS");
-  if (lost_ || writer_.is_closing()) {
+  if (is_lost() || writer_.is_closing()) {
     return StreamError::invalid_argument("start_tls(): the connection is closing");
   }
   if (writer_.state() != WriterState::kOpen) {
@@ -84,21 +84,20 @@ Status Connection::start_tls(TlsOptions options, StartTlsBuffered buffered) {
   } else {
     (void)reader_.discard_buffered();
   }
-  raw_prefix_ = writer_.get_write_buffer_size();
   writer_.set_can_write_eof(false);
   (*session)->append_input(early);
-  begin_tls(std::move(*session), options.outgoing_limit);
+  begin_tls(std::move(*session), options.outgoing_limit, writer_.get_write_buffer_size());
   return Ok{};
 }
 
 // ---- Driver calls in. -----------------------------------------------------------------
 
 Completions Connection::data_received(std::string_view data) {
-  assert(!lost_ && "data_received after connection_lost");
+  assert(!is_lost() && "data_received after connection_lost");
   Completions c;
-  if (lost_) return c;
+  if (is_lost()) return c;
   if (tls_) {
-    tls_->append_input(data);
+    session().append_input(data);
     process_input();
     return take_stash();
   }
@@ -107,15 +106,15 @@ Completions Connection::data_received(std::string_view data) {
 }
 
 Completions Connection::commit_received(std::size_t k) {
-  assert((!lost_ || k == 0) && "commit_received after connection_lost");
+  assert((!is_lost() || k == 0) && "commit_received after connection_lost");
   Completions c;
   if (tls_) {
-    tls_->commit_input(lost_ ? 0 : k);
-    if (lost_) return c;
+    session().commit_input(is_lost() ? 0 : k);
+    if (is_lost()) return c;
     if (k > 0) process_input();
     return take_stash();
   }
-  if (lost_) {
+  if (is_lost()) {
     (void)reader_.commit(0);  // release the reservation only
     return c;
   }
@@ -124,15 +123,15 @@ Completions Connection::commit_received(std::size_t k) {
 }
 
 Completions Connection::eof_received() {
-  assert(!lost_ && "eof_received after connection_lost");
+  assert(!is_lost() && "eof_received after connection_lost");
   Completions c;
-  if (lost_) return c;
+  if (is_lost()) return c;
   if (tls_) {
-    const TlsState before = tls_->state();
-    tls_->input_eof();
-    if (tls_->state() == TlsState::kFailed && before != TlsState::kFailed) {
+    const TlsState before = session().state();
+    session().input_eof();
+    if (session().state() == TlsState::kFailed && before != TlsState::kFailed) {
       on_tls_failed();  // EOF during the handshake
-    } else if (tls_->state() == TlsState::kEstablished && !writer_.is_closing()) {
+    } else if (session().state() == TlsState::kEstablished && !writer_.is_closing()) {
       // asyncio's SSLProtocol: EOF without close_notify is EOF for the
       // application (not an error), and the transport closes.
       on_peer_finished();
@@ -149,19 +148,19 @@ Completions Connection::bytes_sent(std::size_t n) {
   if (const std::size_t raw = raw_pending(); raw > 0) {
     assert(n <= raw);
     n = std::min(n, raw);
-    raw_prefix_ -= n;
+    tls_->raw_prefix -= n;
     stash(writer_.bytes_sent(n));
   } else {
-    assert(n <= tls_->output_size());
-    tls_->consume_output(std::min(n, tls_->output_size()));
+    assert(n <= session().output_size());
+    session().consume_output(std::min(n, session().output_size()));
   }
   return take_stash();
 }
 
 Completions Connection::connection_lost(std::error_code error) {
-  assert(!lost_ && "connection_lost twice");
-  if (lost_) return Completions{};
-  lost_ = true;
+  assert(!is_lost() && "connection_lost twice");
+  if (is_lost()) return Completions{};
+  // (is_lost() turns true with the writer's connection_lost() below.)
   if (!tls_) {
     // StreamReaderProtocol.connection_lost: reader first, then the close
     // waiters and drains.
@@ -170,16 +169,16 @@ Completions Connection::connection_lost(std::error_code error) {
     c.read = std::move(read);
     return c;
   }
-  raw_prefix_ = 0;
-  tls_->clear_input();
-  (void)tls_->clear_output();
-  if (tls_->state() == TlsState::kFailed) {
+  tls_->raw_prefix = 0;
+  session().clear_input();
+  (void)session().clear_output();
+  if (session().state() == TlsState::kFailed) {
     // The reader already holds the TLS error, and the handshake knows it;
     // the writer's waiters get it too (asyncio: connection_lost(exc)).
-    stash(writer_.connection_lost(*tls_->error()));
+    stash(writer_.connection_lost(*session().error()));
     return take_stash();
   }
-  if (!tls_results_->handshake_result) {
+  if (!tls_->handshake_result) {
     finish_handshake(StreamError::connection(
         error ? error : std::make_error_code(std::errc::connection_reset),
         error ? "" : "Connection lost during the TLS handshake"));
@@ -192,16 +191,16 @@ Completions Connection::connection_lost(std::error_code error) {
 // ---- Driver asks. ---------------------------------------------------------------------
 
 bool Connection::want_read() const {
-  if (lost_) return false;
+  if (is_lost()) return false;
   if (!tls_) {
     return !reader_.eof_received() && !writer_.is_closing() && !reader_.reading_paused();
   }
-  if (tls_->input_ended()) return false;
-  switch (tls_->state()) {
+  if (session().input_ended()) return false;
+  switch (session().state()) {
     case TlsState::kHandshaking:
       return true;
     case TlsState::kEstablished:
-      if (tls_->close_notify_received()) return false;
+      if (session().close_notify_received()) return false;
       // Closing: read on, to get the peer's close_notify (what arrives
       // before it is dropped).
       if (writer_.is_closing()) return true;
@@ -217,14 +216,16 @@ bool Connection::want_read() const {
 
 WriteAction Connection::write_action() const {
   if (!tls_) return writer_.action();
-  if (lost_) return WriteAction::kNone;
-  const bool output = raw_pending() > 0 || tls_->output_size() > 0;
+  if (is_lost()) return WriteAction::kNone;
+  const bool output = raw_pending() > 0 || session().output_size() > 0;
   // A failure lets its alert out, then closes (a user abort() after it
   // changes nothing: the alert is a few bytes).
-  if (tls_->state() == TlsState::kFailed) return output ? WriteAction::kSend : WriteAction::kClose;
+  if (session().state() == TlsState::kFailed) {
+    return output ? WriteAction::kSend : WriteAction::kClose;
+  }
   if (writer_.state() == WriterState::kAborting) return WriteAction::kAbort;
   if (output) return WriteAction::kSend;
-  switch (tls_->state()) {
+  switch (session().state()) {
     case TlsState::kHandshaking:
       return WriteAction::kNone;  // the peer's turn
     case TlsState::kEstablished:
@@ -244,7 +245,7 @@ WriteAction Connection::write_action() const {
 
 std::size_t Connection::next_send(std::span<std::string_view> out) {
   if (!tls_) return writer_.peek(out);
-  if (lost_ || out.empty()) return 0;
+  if (is_lost() || out.empty()) return 0;
   if (std::size_t raw = raw_pending(); raw > 0) {
     // Plaintext queued before start_tls(): as it is, and no further.
     const std::size_t k = writer_.peek(out);
@@ -256,28 +257,30 @@ std::size_t Connection::next_send(std::span<std::string_view> out) {
     return i;
   }
   produce_output();
-  return tls_->peek_output(out);
+  return session().peek_output(out);
 }
 
 bool Connection::handshake_in_progress() const {
-  return tls_ && !lost_ && tls_->state() == TlsState::kHandshaking &&
-         !tls_results_->handshake_result;
+  return tls_ && !is_lost() && session().state() == TlsState::kHandshaking &&
+         !tls_->handshake_result;
 }
 
 bool Connection::shutdown_in_progress() const {
-  if (!tls_ || lost_ || handshake_in_progress()) return false;
+  if (!tls_ || is_lost() || handshake_in_progress()) return false;
   const WriteAction action = write_action();
   return writer_.is_closing() && action != WriteAction::kClose && action != WriteAction::kAbort;
 }
 
 // ---- TLS. -------------------------------------------------------------------------------
 
-void Connection::begin_tls(std::unique_ptr<TlsSession> session, std::size_t outgoing_limit) {
-  assert(!tls_ && session);
-  tls_ = std::move(session);
-  tls_outgoing_limit_ = std::max<std::size_t>(outgoing_limit, 1);
-  tls_results_ = std::make_unique<TlsResults>();
-  if (tls_->state() == TlsState::kFailed) {
+void Connection::begin_tls(std::unique_ptr<TlsSession> new_session, std::size_t outgoing_limit,
+                           std::size_t raw_prefix) {
+  assert(!tls_ && new_session);
+  tls_ = std::make_unique<TlsParts>();
+  tls_->session = std::move(new_session);
+  tls_->outgoing_limit = std::max<std::size_t>(outgoing_limit, 1);
+  tls_->raw_prefix = raw_prefix;
+  if (session().state() == TlsState::kFailed) {
     on_tls_failed();  // the session could not be set up
     return;
   }
@@ -286,20 +289,20 @@ void Connection::begin_tls(std::unique_ptr<TlsSession> session, std::size_t outg
 
 void Connection::process_input() {
   for (;;) {
-    switch (tls_->state()) {
+    switch (session().state()) {
       case TlsState::kHandshaking:
         // (A close() during the handshake lets it finish: what was written
         // before close() is still delivered. abort() gives up at once.)
-        if (tls_->handshake() == TlsState::kHandshaking) return;
-        if (tls_->state() == TlsState::kFailed) {
+        if (session().handshake() == TlsState::kHandshaking) return;
+        if (session().state() == TlsState::kFailed) {
           on_tls_failed();
           return;
         }
         finish_handshake(Ok{});
         continue;  // application data may have come with the last flight
       case TlsState::kEstablished:
-        if (tls_->close_notify_received()) {
-          tls_->clear_input();  // nothing after close_notify is read
+        if (session().close_notify_received()) {
+          session().clear_input();  // nothing after close_notify is read
           return;
         }
         if (writer_.is_closing()) {
@@ -313,17 +316,17 @@ void Connection::process_input() {
         return;
       case TlsState::kClosed:
       case TlsState::kFailed:
-        tls_->clear_input();
+        session().clear_input();
         return;
     }
   }
 }
 
 void Connection::decrypt_into_reader() {
-  while (tls_->has_pending_plaintext()) {
+  while (session().has_pending_plaintext()) {
     // Straight into the reader's buffer: one record's worth of room.
     std::span<char> space = reader_.prepare(kTlsMaxRecordPlaintext);
-    const TlsRead r = tls_->read(space);
+    const TlsRead r = session().read(space);
     stash(reader_.commit(r.kind == TlsRead::Kind::kData ? r.size : 0));
     switch (r.kind) {
       case TlsRead::Kind::kData:
@@ -342,11 +345,11 @@ void Connection::decrypt_into_reader() {
 
 void Connection::discard_application_data() {
   std::array<char, kDiscardChunk> scratch;
-  while (tls_->has_pending_plaintext()) {
-    const TlsRead r = tls_->read(scratch);
+  while (session().has_pending_plaintext()) {
+    const TlsRead r = session().read(scratch);
     switch (r.kind) {
       case TlsRead::Kind::kData:
-        tls_bytes_discarded_ += r.size;
+        tls_->bytes_discarded += r.size;
         continue;
       case TlsRead::Kind::kWantInput:
         return;
@@ -363,13 +366,13 @@ void Connection::discard_application_data() {
 }
 
 void Connection::produce_output() {
-  if (tls_->state() != TlsState::kEstablished) return;
+  if (session().state() != TlsState::kEstablished) return;
   if (writer_.state() == WriterState::kAborting || writer_.state() == WriterState::kClosed) return;
   std::array<std::string_view, 1> front;
-  while (tls_->output_size() < tls_outgoing_limit_ && writer_.get_write_buffer_size() > 0) {
+  while (session().output_size() < tls_->outgoing_limit && writer_.get_write_buffer_size() > 0) {
     (void)writer_.peek(front);
     const std::string_view chunk = front[0].substr(0, kTlsMaxRecordPlaintext);
-    if (tls_->write(chunk) != chunk.size()) {
+    if (session().write(chunk) != chunk.size()) {
       on_tls_failed();
       return;
     }
@@ -379,7 +382,7 @@ void Connection::produce_output() {
     stash(writer_.bytes_sent(chunk.size()));
   }
   if (writer_.is_closing() && writer_.get_write_buffer_size() == 0) {
-    if (tls_->shutdown() == TlsState::kFailed) on_tls_failed();
+    if (session().shutdown() == TlsState::kFailed) on_tls_failed();
   }
 }
 
@@ -389,71 +392,70 @@ void Connection::on_peer_finished() {
 }
 
 void Connection::on_tls_failed() {
-  assert(tls_->state() == TlsState::kFailed);
-  const StreamError& error = *tls_->error();
+  assert(session().state() == TlsState::kFailed);
+  const StreamError& error = *session().error();
   stash(reader_.set_exception(error));
-  if (!tls_results_->handshake_result) finish_handshake(error);
+  if (!tls_->handshake_result) finish_handshake(error);
   // Unsent plaintext can never go out; writes from now on are dropped.
-  raw_prefix_ = 0;
+  tls_->raw_prefix = 0;
   writer_.abort();
 }
 
 void Connection::finish_handshake(Status result) {
-  assert(!tls_results_->handshake_result);
-  tls_results_->handshake_result = result;
-  tls_results_->stash.handshake = std::move(result);
+  assert(!tls_->handshake_result);
+  tls_->handshake_result = result;
+  tls_->stash.handshake = std::move(result);
 }
 
 std::size_t Connection::raw_pending() const {
-  return std::min(raw_prefix_, writer_.get_write_buffer_size());
+  return std::min(tls_->raw_prefix, writer_.get_write_buffer_size());
 }
 
 void Connection::stash(WriterRelease release) {
-  absorb(tls_results_->stash, from(std::move(release)));
+  absorb(tls_->stash, from(std::move(release)));
 }
 
 void Connection::stash(ReadPoll read) {
   Completions c;
   c.read = std::move(read);
-  absorb(tls_results_->stash, std::move(c));
+  absorb(tls_->stash, std::move(c));
 }
 
 Completions Connection::take_stash() {
-  return std::exchange(tls_results_->stash, Completions{});
+  return std::exchange(tls_->stash, Completions{});
 }
 
 void Connection::check_invariants() const {
 #ifndef NDEBUG
   reader_.check_invariants();
   writer_.check_invariants();
-  assert(lost_ == (writer_.state() == WriterState::kClosed));
-  if (lost_) assert(reader_.eof_received() || reader_.exception());
-  if (!tls_) {
-    assert(raw_prefix_ == 0 && !tls_results_);
-    return;
-  }
-  tls_->check_invariants();
+  if (is_lost()) assert(reader_.eof_received() || reader_.exception());
+  if (!tls_) return;
+  assert(tls_->session != nullptr);
+  session().check_invariants();
   assert(!writer_.can_write_eof());
-  if (raw_prefix_ > 0) assert(raw_prefix_ <= writer_.get_write_buffer_size());
-  switch (tls_->state()) {
+  if (tls_->raw_prefix > 0) assert(tls_->raw_prefix <= writer_.get_write_buffer_size());
+  switch (session().state()) {
     case TlsState::kHandshaking:
       // Only a loss ends a handshake without leaving this state.
-      assert(lost_ || !tls_results_->handshake_result);
+      assert(is_lost() || !tls_->handshake_result);
       break;
     case TlsState::kEstablished:
     case TlsState::kShuttingDown:
     case TlsState::kClosed:
-      assert(tls_results_->handshake_result && tls_results_->handshake_result->ok());
+      assert(tls_->handshake_result && tls_->handshake_result->ok());
       break;
     case TlsState::kFailed:
-      assert(tls_results_->handshake_result && reader_.exception() && writer_.is_closing());
+      assert(tls_->handshake_result && reader_.exception() && writer_.is_closing());
       break;
   }
   // The peer is done: the reader saw EOF and the connection is closing.
-  if (tls_->close_notify_received() && !lost_) assert(reader_.eof_received() && writer_.is_closing());
+  if (session().close_notify_received() && !is_lost()) {
+    assert(reader_.eof_received() && writer_.is_closing());
+  }
   // Everything received is processed at once: at most one partial record
   // waits, inside OpenSSL.
-  if (!lost_) assert(tls_->input_size() == 0);
+  if (!is_lost()) assert(session().input_size() == 0);
 #endif
 }
 

@@ -274,7 +274,7 @@ class Connection {
 
   // tls: the TLS session (peer certificate, cipher, version, ALPN: see
   // core/tls/tls_session.h), or null for a plain connection.
-  const TlsSession* tls() const { return tls_.get(); }
+  const TlsSession* tls() const { return tls_ ? tls_->session.get() : nullptr; }
 
   // ---- Driver calls in (section 1). -------------------------------------------
 
@@ -285,7 +285,7 @@ class Connection {
   // this connection; commit_received(k) then feeds its first k bytes (k == 0
   // releases it).
   std::span<char> prepare_receive(std::size_t n) {
-    return tls_ ? tls_->prepare_input(n) : reader_.prepare(n);
+    return tls_ ? tls_->session->prepare_input(n) : reader_.prepare(n);
   }
   Completions commit_received(std::size_t k);
   // eof_received: the peer shut down its write side. Idempotent.
@@ -302,8 +302,9 @@ class Connection {
   bool want_read() const;
   WriteAction write_action() const;
   std::size_t next_send(std::span<std::string_view> out);
-  // is_lost: connection_lost() was called.
-  bool is_lost() const { return lost_; }
+  // is_lost: connection_lost() was called (the writer knows: it is closed
+  // exactly then).
+  bool is_lost() const { return writer_.state() == WriterState::kClosed; }
   // handshake_in_progress: a TLS handshake runs (arm the handshake timeout).
   bool handshake_in_progress() const;
   // shutdown_in_progress: a TLS connection is closing (by close(), the
@@ -314,15 +315,19 @@ class Connection {
 
   // tls_bytes_discarded: application data decrypted after close() began and
   // dropped (nobody reads it any more; see section 4).
-  std::uint64_t tls_bytes_discarded() const { return tls_bytes_discarded_; }
+  std::uint64_t tls_bytes_discarded() const { return tls_ ? tls_->bytes_discarded : 0; }
 
   // Asserts every internal invariant (no-op in NDEBUG builds).
   void check_invariants() const;
 
  private:
   // ---- TLS (connection.cc, "TLS"). ----
-  // Installs a session; runs the first handshake step.
-  void begin_tls(std::unique_ptr<TlsSession> session, std::size_t outgoing_limit);
+  // The session; precondition: tls_.
+  TlsSession& session() const { return *tls_->session; }
+  // Installs a session; runs the first handshake step. `raw_prefix`: the
+  // plaintext queued before, still to be sent in clear.
+  void begin_tls(std::unique_ptr<TlsSession> new_session, std::size_t outgoing_limit,
+                 std::size_t raw_prefix);
   // Runs the session on the ciphertext received: handshake, decryption into
   // the reader, the wait for the peer's close_notify.
   void process_input();
@@ -344,27 +349,27 @@ class Connection {
   void stash(ReadPoll read);
   Completions take_stash();
 
-  StreamReader reader_;
-  StreamWriter writer_;
-  bool lost_ = false;
-  // TLS: the session (null: plain).
-  std::unique_ptr<TlsSession> tls_;
-  std::size_t tls_outgoing_limit_ = kDefaultTlsOutgoingLimit;
-  // Bytes at the front of the writer's queue that were queued before
-  // start_tls(): sent as they are, before any TLS byte.
-  std::size_t raw_prefix_ = 0;
   // What only TLS needs, boxed so a plain Connection stays small (issue 8
-  // counts bytes per idle connection): the current handshake's result once
-  // known, and completions produced outside a call that returns them
-  // (next_send, start_tls, the constructor), returned by the next one that
-  // does. Allocated by begin_tls(); null exactly when tls_ is.
-  struct TlsResults {
+  // counts bytes per idle connection).
+  struct TlsParts {
+    std::unique_ptr<TlsSession> session;
+    std::size_t outgoing_limit = kDefaultTlsOutgoingLimit;
+    // Bytes at the front of the writer's queue that were queued before
+    // start_tls(): sent as they are, before any TLS byte.
+    std::size_t raw_prefix = 0;
+    // Application data decrypted after close() and dropped.
+    std::uint64_t bytes_discarded = 0;
+    // The current handshake's result once known.
     std::optional<Status> handshake_result;
+    // Completions produced outside a call that returns them (next_send,
+    // start_tls, the constructor), returned by the next one that does.
     Completions stash;
   };
-  std::unique_ptr<TlsResults> tls_results_;
-  // Application data decrypted after close() and dropped.
-  std::uint64_t tls_bytes_discarded_ = 0;
+
+  StreamReader reader_;
+  StreamWriter writer_;
+  // TLS: the session and its state (null: plain). Made by begin_tls().
+  std::unique_ptr<TlsParts> tls_;
 };
 
 }  // namespace sluice

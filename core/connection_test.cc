@@ -6,6 +6,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "core/testing/allocation_counter.h"
 #include "gtest/gtest.h"
 
 namespace sluice {
@@ -228,6 +229,43 @@ TEST(ConnectionTest, PooledPingPongAllocatesNoBlockAfterTheFirstRequest) {
   // the writer takes it for the reply.
   EXPECT_EQ(pool.allocations(), 1u);
   EXPECT_EQ(pool.reuses(), 199u);
+}
+
+TEST(ConnectionTest, PooledPingPongAllocatesOnlyTheLineItReads) {
+  BufferPool pool(16384, 8);
+  Connection conn(ConnectionOptions{.pool = &pool});
+  const std::string line = std::string(63, 'p') + "\n";  // too long for SSO
+  // Echo() without gtest assertions (they may allocate); counts the
+  // requests that went as they should.
+  auto echo = [&] {
+    if (conn.reader().readline()) return 0;
+    std::span<char> room = conn.prepare_receive(4096);
+    std::memcpy(room.data(), line.data(), line.size());
+    Completions c = conn.commit_received(line.size());
+    if (!c.read || !c.read->ok() || !conn.writer().write(std::move(**c.read)).ok()) return 0;
+    std::array<std::string_view, 4> views;
+    if (conn.next_send(views) != 1 || views[0] != line) return 0;
+    return conn.bytes_sent(views[0].size()).empty() ? 1 : 0;
+  };
+  for (int i = 0; i < 10; ++i) echo();  // warm up
+  int good = 0;
+  const std::uint64_t before = testing::allocation_count();
+  for (int i = 0; i < 1000; ++i) good += echo();
+  const std::uint64_t allocations = testing::allocation_count() - before;
+  EXPECT_EQ(good, 1000);
+  // At most the read's std::string per request, and nothing else: no ring,
+  // no scanner, no block, no error box.
+  EXPECT_LE(allocations, 1000u);
+}
+
+TEST(ConnectionTest, PlainConnectionIsSmall) {
+  // Issue 8 counts bytes per idle connection: the error, the TLS state and
+  // the multi-separator scanner are boxed; the writer's first chunk slot is
+  // inline.
+  EXPECT_LE(sizeof(StreamReader), 160u);
+  EXPECT_LE(sizeof(StreamWriter), 160u);
+  EXPECT_LE(sizeof(Connection), 320u);
+  EXPECT_LE(sizeof(Completions), 96u);
 }
 
 TEST(ConnectionTest, PooledConnectionsOfOneLoopShareTheFreeBlocks) {

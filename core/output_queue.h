@@ -21,11 +21,14 @@
 // moves or reallocates stored bytes, so a driver may keep views across
 // appends, e.g. while an asynchronous send (Asio, io_uring) is in flight.
 //
-// Memory: while bytes stay queued, one fully sent kBlockSize block is kept
-// as a spare and reused, and the chunk FIFO is a ring that only grows, so a
-// queue that keeps being refilled allocates nothing. A queue that drains
-// empty frees its blocks and its ring: an idle writer holds no heap memory.
-// Nothing is ever allocated per byte.
+// Memory: the chunk FIFO is a ring whose first slot is inline: a queue that
+// never holds more than one chunk at a time (a ping-pong server's: one
+// reply, sent, then the next) never allocates a ring. Past one chunk the
+// ring moves to the heap and only grows; while bytes stay queued, one fully
+// sent kBlockSize block is kept as a spare (in the then unused inline slot)
+// and reused, so a queue that keeps being refilled allocates nothing. A
+// queue that drains empty frees its blocks and its ring: an idle writer
+// holds no heap memory. Nothing is ever allocated per byte.
 //
 // With a BufferPool (core/buffer_pool.h), the coalescing blocks are the
 // pool's blocks (block_size() = the pool's block size instead of
@@ -51,6 +54,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <span>
 #include <string>
 #include <string_view>
@@ -118,47 +122,127 @@ class OutputQueue {
   void check_invariants() const;
 
  private:
-  struct Chunk {
-    // Exactly one of the two storages is used: `block` (allocated here,
-    // `capacity` bytes, the first `size` of them queued) or `adopted` (the
-    // caller's string; `capacity` is 0 and `size` == adopted.size()).
-    std::unique_ptr<char[]> block;
-    std::string adopted;
-    std::size_t size = 0;
-    std::size_t capacity = 0;
+  // A chunk: a block (storage the queue allocated, `size` bytes of it
+  // queued) or an adopted string. A block's capacity is block_size() (kind
+  // kBlock) or exactly its size (kLargeBlock: one large copied write, full
+  // from the start). 40 bytes: the storages share their room.
+  class Chunk {
+   public:
+    enum class Kind : std::uint8_t { kEmpty, kBlock, kLargeBlock, kAdopted };
 
-    const char* data() const { return block ? block.get() : adopted.data(); }
-    std::size_t room() const { return block ? capacity - size : 0; }
+    Chunk() noexcept {}
+    ~Chunk() { reset(); }
+    Chunk(Chunk&& other) noexcept { take(other); }
+    Chunk& operator=(Chunk&& other) noexcept {
+      if (this != &other) {
+        reset();
+        take(other);
+      }
+      return *this;
+    }
+    Chunk(const Chunk&) = delete;
+    Chunk& operator=(const Chunk&) = delete;
+
+    Kind kind() const { return kind_; }
+    const char* data() const { return kind_ == Kind::kAdopted ? adopted_.data() : block_.data; }
+    std::size_t size() const { return kind_ == Kind::kAdopted ? adopted_.size() : block_.size; }
+    // Room left in a kBlock of `block_size` bytes (0 for the other kinds).
+    std::size_t room(std::size_t block_size) const {
+      return kind_ == Kind::kBlock ? block_size - block_.size : 0;
+    }
+    // A block's storage and fill (precondition: kind() is kBlock or
+    // kLargeBlock).
+    char* block() const { return block_.data; }
+    void fill(std::size_t n) { block_.size += n; }
+
+    // set_block / set_adopted: this empty chunk takes `storage` (a new[]
+    // array) or `s`.
+    void set_block(Kind kind, std::unique_ptr<char[]> storage, std::size_t size) {
+      kind_ = kind;
+      block_ = {storage.release(), size};
+    }
+    void set_adopted(std::string&& s) {
+      ::new (&adopted_) std::string(std::move(s));
+      kind_ = Kind::kAdopted;
+    }
+    // release_block: hands the block's storage out; the chunk is empty.
+    std::unique_ptr<char[]> release_block() {
+      std::unique_ptr<char[]> storage(block_.data);
+      kind_ = Kind::kEmpty;
+      return storage;
+    }
+    // reset: frees what the chunk holds; the chunk is empty.
+    void reset() {
+      if (kind_ == Kind::kAdopted) {
+        adopted_.~basic_string();
+      } else if (kind_ != Kind::kEmpty) {
+        delete[] block_.data;
+      }
+      kind_ = Kind::kEmpty;
+    }
+
+   private:
+    struct Block {
+      char* data;
+      std::size_t size;
+    };
+    void take(Chunk& other) {
+      kind_ = other.kind_;
+      if (kind_ == Kind::kAdopted) {
+        // A long string (>= kMinAdoptedSize): its bytes stay where they are.
+        ::new (&adopted_) std::string(std::move(other.adopted_));
+        other.adopted_.~basic_string();
+      } else {
+        block_ = other.block_;
+      }
+      other.kind_ = Kind::kEmpty;
+    }
+
+    union {
+      Block block_;
+      std::string adopted_;
+    };
+    Kind kind_ = Kind::kEmpty;
   };
 
+  Chunk* slots() { return ring_ ? ring_.get() : &inline_; }
+  const Chunk* slots() const { return ring_ ? ring_.get() : &inline_; }
   // The i-th queued chunk (0 is the front).
-  Chunk& at(std::size_t i) { return ring_[(first_ + i) % ring_.size()]; }
-  const Chunk& at(std::size_t i) const { return ring_[(first_ + i) % ring_.size()]; }
-  // Appends an empty chunk (growing the ring when full).
+  Chunk& at(std::size_t i) { return slots()[(first_ + i) & mask_]; }
+  const Chunk& at(std::size_t i) const { return slots()[(first_ + i) & mask_]; }
+  // Appends an empty chunk (moving the ring to the heap, or growing it,
+  // when full).
   Chunk& push_back();
-  // Appends a new empty block of `capacity` bytes (from the pool, or reusing
-  // the spare, when capacity == block_size()).
-  Chunk& new_block(std::size_t capacity);
+  // Appends a new empty block of block_size() bytes: the pool's, or the
+  // spare, or a new one.
+  Chunk& new_block();
   // Removes the front chunk: a block_size() block goes back to the pool, or
   // becomes the spare.
   void pop_front();
   // Frees the spare block and the ring (precondition: no chunk queued).
   void release_idle();
+  // The spare: a kBlockSize block in inline_ while the ring is on the heap.
+  bool has_spare() const { return ring_ && inline_.kind() == Chunk::Kind::kBlock; }
+  // Moves other's chunks, ring and spare here (this one holds none).
+  void take_from(OutputQueue& other) noexcept;
 
-  // The chunk FIFO: count_ chunks starting at ring_[first_], wrapping. Slots
-  // outside it are empty Chunks. The ring doubles when full, never shrinks.
-  std::vector<Chunk> ring_;
-  std::size_t first_ = 0;
-  std::size_t count_ = 0;
+  // The chunk FIFO: count_ chunks starting at slots()[first_], wrapping.
+  // While ring_ is null the ring is the one slot inline_ (mask_ 0); once a
+  // second chunk is queued it moves to ring_ (a power of two of slots,
+  // mask_ + 1), which doubles when full, never shrinks, and is freed when
+  // the queue drains. Slots outside the FIFO are empty Chunks (except
+  // inline_ holding the spare).
+  Chunk inline_;
+  std::unique_ptr<Chunk[]> ring_;
   // Bytes of the front chunk already consumed. Invariant: 0 when count_ is
   // 0, else < the front chunk's size.
   std::size_t head_offset_ = 0;
   // Invariant: size_ == sum of chunk sizes - head_offset_. No chunk is empty.
   std::size_t size_ = 0;
-  // A fully sent kBlockSize block kept for reuse (or null; always null with
-  // a pool).
-  std::unique_ptr<char[]> spare_;
   BufferPool* pool_ = nullptr;
+  std::uint32_t first_ = 0;
+  std::uint32_t mask_ = 0;
+  std::size_t count_ = 0;
 };
 
 }  // namespace sluice

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "core/testing/allocation_counter.h"
 #include "gtest/gtest.h"
@@ -218,6 +219,46 @@ TEST(OutputQueueTest, QueueThatDrainsAllocatesPerBurstNotPerWrite) {
   for (int i = 0; i < 1000; ++i) cycle();
   // A block and the chunk ring per burst, freed when it drains.
   EXPECT_LE(testing::allocation_count() - before, 2000u);
+}
+
+TEST(OutputQueueTest, QueueHoldingOneChunkAtATimeNeedsNoRing) {
+  BufferPool pool(4096, 8);
+  OutputQueue q(&pool);
+  // A ping-pong server's queue: one reply, sent, then the next.
+  auto cycle = [&] {
+    q.append(std::string_view("pong\n"));
+    q.consume(q.size());
+  };
+  cycle();  // the pool's first block
+  const std::uint64_t before = testing::allocation_count();
+  for (int i = 0; i < 1000; ++i) cycle();
+  EXPECT_EQ(testing::allocation_count() - before, 0u);
+}
+
+TEST(OutputQueueTest, AdoptedStringAloneNeedsNoRing) {
+  OutputQueue q;
+  std::vector<std::string> replies(100, std::string(4096, 'r'));
+  const std::uint64_t before = testing::allocation_count();
+  for (std::string& reply : replies) {
+    q.append(std::move(reply));
+    q.consume(q.size());
+  }
+  EXPECT_EQ(testing::allocation_count() - before, 0u);
+}
+
+TEST(OutputQueueTest, SecondChunkKeepsTheFirstOnesView) {
+  OutputQueue q;
+  q.append(std::string(2000, 'a'));  // adopted, in the inline slot
+  q.consume(10);
+  std::array<std::string_view, 1> first;
+  ASSERT_EQ(q.peek(first), 1u);
+  q.append(std::string(3000, 'b'));  // the ring moves to the heap
+  q.check_invariants();
+  std::array<std::string_view, 2> both;
+  ASSERT_EQ(q.peek(both), 2u);
+  EXPECT_EQ(both[0].data(), first[0].data());
+  EXPECT_EQ(both[0], std::string(1990, 'a'));
+  EXPECT_EQ(both[1], std::string(3000, 'b'));
 }
 
 TEST(OutputQueueTest, DrainedQueueHoldsNoBlock) {

@@ -8,37 +8,75 @@ namespace sluice {
 
 void SeparatorSearch::reset(std::span<const std::string_view> separators) {
   assert(!separators.empty());
-  std::vector<std::string_view> sorted;
-  std::span<const std::string_view> ordered = separators;
-  if (separators.size() > 1) {
-    sorted.assign(separators.begin(), separators.end());
-    std::stable_sort(sorted.begin(), sorted.end(),
-                     [](std::string_view a, std::string_view b) { return a.size() < b.size(); });
-    ordered = sorted;
-  }
-  // The same separators as last time (the common case: readline after
-  // readline) keep their tables, so a new search allocates nothing.
-  bool same = ordered.size() == seps_.size();
-  for (std::size_t i = 0; same && i < ordered.size(); ++i) {
-    same = ordered[i] == std::string_view(bytes_).substr(seps_[i].offset, seps_[i].length);
-  }
-  if (same) {
+  if (separators.size() == 1 && separators[0].size() == 1) {
+    // One 1-byte separator (readline): inline, the tables (if any) are
+    // kept for a later reset() that needs them.
+    tables_in_use_ = false;
+    byte_ = separators[0][0];
+    min_length_ = max_length_ = 1;
     restart_at(0);
     return;
   }
-  floor_ = 0;
-  bytes_.clear();
-  failure_.clear();
-  seps_.clear();
-  byte_set_ = {};
-  any_partial_ = false;
+  reset_tables(separators);
+}
+
+void SeparatorSearch::reset_tables(std::span<const std::string_view> separators) {
+  if (separators.size() == 1) {
+    use_tables(separators);
+    return;
+  }
+  // Sorted by length (stable); a few separators are sorted on the stack, so
+  // that a reset with the same ones allocates nothing.
+  constexpr std::size_t kOnStack = 8;
+  const auto shorter = [](std::string_view a, std::string_view b) { return a.size() < b.size(); };
+  if (separators.size() > kOnStack) {
+    std::vector<std::string_view> sorted(separators.begin(), separators.end());
+    std::stable_sort(sorted.begin(), sorted.end(), shorter);
+    use_tables(sorted);
+    return;
+  }
+  std::array<std::string_view, kOnStack> few;
+  const std::span<std::string_view> sorted(few.data(), separators.size());
+  std::copy(separators.begin(), separators.end(), sorted.begin());
+  // Insertion sort: stable, and unlike std::stable_sort it needs no
+  // temporary buffer.
+  for (std::size_t i = 1; i < sorted.size(); ++i) {
+    for (std::size_t j = i; j > 0 && shorter(sorted[j], sorted[j - 1]); --j) {
+      std::swap(sorted[j], sorted[j - 1]);
+    }
+  }
+  use_tables(sorted);
+}
+
+void SeparatorSearch::use_tables(std::span<const std::string_view> ordered) {
+  // The same separators as last time (the common case: readuntil after
+  // readuntil) keep their tables, so a new search allocates nothing.
+  bool same = tables_ != nullptr && ordered.size() == tables_->seps.size();
+  for (std::size_t i = 0; same && i < ordered.size(); ++i) {
+    const Sep& sep = tables_->seps[i];
+    same = ordered[i] == std::string_view(tables_->bytes).substr(sep.offset, sep.length);
+  }
+  if (!same) build_tables(ordered);
+  tables_in_use_ = true;
+  min_length_ = tables_->seps.front().length;
+  max_length_ = tables_->seps.back().length;
+  restart_at(0);
+}
+
+void SeparatorSearch::build_tables(std::span<const std::string_view> ordered) {
+  if (!tables_) tables_ = std::make_unique<Tables>();
+  Tables& t = *tables_;
+  t.bytes.clear();
+  t.failure.clear();
+  t.seps.clear();
+  t.byte_set = {};
   for (std::string_view s : ordered) {
     assert(!s.empty());
-    const auto offset = static_cast<std::uint32_t>(bytes_.size());
-    bytes_.append(s);
+    const auto offset = static_cast<std::uint32_t>(t.bytes.size());
+    t.bytes.append(s);
     // failure[k] = length of the longest proper border of s[0, k+1).
-    failure_.resize(bytes_.size());
-    std::uint32_t* f = failure_.data() + offset;
+    t.failure.resize(t.bytes.size());
+    std::uint32_t* f = t.failure.data() + offset;
     f[0] = 0;
     std::uint32_t k = 0;
     for (std::size_t i = 1; i < s.size(); ++i) {
@@ -46,21 +84,20 @@ void SeparatorSearch::reset(std::span<const std::string_view> separators) {
       if (s[i] == s[k]) ++k;
       f[i] = k;
     }
-    seps_.push_back({offset, static_cast<std::uint32_t>(s.size()), 0});
+    t.seps.push_back({offset, static_cast<std::uint32_t>(s.size()), 0});
     for (char c : s) {
       const auto b = static_cast<unsigned char>(c);
-      byte_set_[b / 64] |= std::uint64_t{1} << (b % 64);
+      t.byte_set[b / 64] |= std::uint64_t{1} << (b % 64);
     }
   }
-  min_length_ = seps_.front().length;
-  max_length_ = seps_.back().length;
-  scanned_ = 0;
 }
 
 void SeparatorSearch::restart_at(std::size_t pos) {
   scanned_ = pos;
   floor_ = pos;
-  for (Sep& sep : seps_) sep.state = 0;
+  if (tables_in_use_) {
+    for (Sep& sep : tables_->seps) sep.state = 0;
+  }
   any_partial_ = false;
 }
 
@@ -69,16 +106,29 @@ void SeparatorSearch::skip_to(std::size_t pos) {
   scanned_ = pos;
 }
 
+std::optional<SeparatorSearch::Match> SeparatorSearch::scan_byte(std::string_view data) {
+  // No partial matches to carry: every match starts at or after scanned_
+  // (which is >= floor_).
+  assert(min_length_ == 1);
+  const void* hit = std::memchr(data.data() + scanned_, byte_, data.size() - scanned_);
+  if (hit == nullptr) {
+    scanned_ = data.size();
+    return std::nullopt;
+  }
+  const std::size_t start = static_cast<const char*>(hit) - data.data();
+  return Match{start, start + 1};
+}
+
 std::uint32_t SeparatorSearch::step(const Sep& sep, std::uint32_t state, char c) const {
-  const char* p = bytes_.data() + sep.offset;
-  const std::uint32_t* f = failure_.data() + sep.offset;
+  const char* p = tables_->bytes.data() + sep.offset;
+  const std::uint32_t* f = tables_->failure.data() + sep.offset;
   while (state > 0 && c != p[state]) state = f[state - 1];
   if (c == p[state]) ++state;
   return state;
 }
 
 std::optional<std::size_t> SeparatorSearch::scan_one(Sep& sep, std::string_view data) const {
-  const char* p = bytes_.data() + sep.offset;
+  const char* p = tables_->bytes.data() + sep.offset;
   const std::size_t len = sep.length;
   std::size_t pos = scanned_;
   const std::size_t size = data.size();
@@ -120,20 +170,20 @@ std::optional<std::size_t> SeparatorSearch::scan_one(Sep& sep, std::string_view 
 }
 
 std::optional<SeparatorSearch::Match> SeparatorSearch::step_through(std::string_view data) {
-  assert(!seps_.empty());
+  assert(tables_in_use_ && !tables_->seps.empty());
   const std::size_t size = data.size();
   for (std::size_t pos = scanned_; pos < size; ++pos) {
     const char c = data[pos];
     if (!in_separators(c)) {
       // No separator contains c: every partial match falls apart here.
       if (any_partial_) {
-        for (Sep& sep : seps_) sep.state = 0;
+        for (Sep& sep : tables_->seps) sep.state = 0;
         any_partial_ = false;
       }
       continue;
     }
     bool partial = false;
-    for (Sep& sep : seps_) {
+    for (Sep& sep : tables_->seps) {
       sep.state = step(sep, sep.state, c);
       // Shortest separators come first: the first to complete at the
       // earliest end wins. The search is then over (the remaining states
@@ -148,9 +198,9 @@ std::optional<SeparatorSearch::Match> SeparatorSearch::step_through(std::string_
 }
 
 std::optional<SeparatorSearch::Match> SeparatorSearch::scan_bulk(std::string_view data) {
-  assert(!seps_.empty());
+  assert(tables_in_use_ && !tables_->seps.empty());
   std::optional<Match> best;
-  for (Sep& sep : seps_) {
+  for (Sep& sep : tables_->seps) {
     // Once a match ends at E, a later separator can only win by ending
     // before E: search no further (else every call would run the rarest
     // separator to the end of the buffer). A found match completes the
@@ -164,7 +214,7 @@ std::optional<SeparatorSearch::Match> SeparatorSearch::scan_bulk(std::string_vie
   if (!best) {
     scanned_ = data.size();
     any_partial_ = false;
-    for (const Sep& sep : seps_) any_partial_ |= sep.state != 0;
+    for (const Sep& sep : tables_->seps) any_partial_ |= sep.state != 0;
   }
   return best;
 }

@@ -22,9 +22,12 @@
 //   s.scan("ab\r");           // nullopt; remembers the partial "\r"
 //   s.scan("ab\r\nc");        // Match{.start = 2, .end = 4}
 //
-// Memory: the separators and their failure tables are owned; reset() with the
-// same separators as before reuses them, so repeated readuntil calls with one
-// separator set allocate nothing.
+// Memory: one 1-byte separator (readline's "\n", the common case) is kept
+// inline: a search costs 40 bytes and no heap. Anything else (several
+// separators, or a longer one) lives in tables on the heap - the separators
+// and their failure tables - made on first need and kept for reuse; reset()
+// with the same separators as before reuses them, so repeated readuntil
+// calls with one set of up to 8 separators allocate nothing.
 
 #ifndef SLUICE_CORE_SEPARATOR_SEARCH_H_
 #define SLUICE_CORE_SEPARATOR_SEARCH_H_
@@ -33,6 +36,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -70,6 +74,16 @@ class SeparatorSearch {
   // nullopt after remembering the state at data.size().
   std::optional<Match> scan(std::string_view data) {
     if (data.size() <= scanned_) return std::nullopt;
+    if (!tables_in_use_) {
+      // One 1-byte separator: a few new bytes are looked at in place (a
+      // memchr call costs more than that), more with memchr.
+      if (data.size() - scanned_ > kStepBytes) return scan_byte(data);
+      for (std::size_t i = scanned_; i < data.size(); ++i) {
+        if (data[i] == byte_) return Match{i, i + 1};
+      }
+      scanned_ = data.size();
+      return std::nullopt;
+    }
     // A few new bytes (a peer trickling its data): stepping every state
     // through them costs less than a memchr per separator.
     if (data.size() - scanned_ <= kStepBytes) return step_through(data);
@@ -80,15 +94,34 @@ class SeparatorSearch {
   std::size_t scanned() const { return scanned_; }
   std::size_t min_length() const { return min_length_; }
   std::size_t max_length() const { return max_length_; }
-  std::size_t separator_count() const { return seps_.size(); }
+  std::size_t separator_count() const {
+    if (tables_in_use_) return tables_->seps.size();
+    return min_length_ == 0 ? 0 : 1;
+  }
 
  private:
   struct Sep {
-    std::uint32_t offset;  // into bytes_ (and into failure_ for its table)
+    std::uint32_t offset;  // into bytes (and into failure for its table)
     std::uint32_t length;
     std::uint32_t state;   // KMP: separator bytes matched at scanned_
   };
+  // The separators when they are not one single byte.
+  struct Tables {
+    std::string bytes;                   // the separators, concatenated
+    std::vector<std::uint32_t> failure;  // KMP failure tables, concatenated
+    std::vector<Sep> seps;               // sorted by length (stable)
+    // The bytes that occur in some separator (a 256-bit set).
+    std::array<std::uint64_t, 4> byte_set{};
+  };
 
+  // reset() of anything but one 1-byte separator: sorts them, then
+  // use_tables() of them sorted by length.
+  void reset_tables(std::span<const std::string_view> separators);
+  void use_tables(std::span<const std::string_view> ordered);
+  // Fills the tables (made if missing) with `ordered` (sorted by length).
+  void build_tables(std::span<const std::string_view> ordered);
+  // scan() of the one 1-byte separator.
+  std::optional<Match> scan_byte(std::string_view data);
   // Earliest end of `sep` in data[scanned_, size), updating its state.
   std::optional<std::size_t> scan_one(Sep& sep, std::string_view data) const;
   static constexpr std::size_t kStepBytes = 16;
@@ -100,21 +133,22 @@ class SeparatorSearch {
   std::uint32_t step(const Sep& sep, std::uint32_t state, char c) const;
   bool in_separators(char c) const {
     const auto b = static_cast<unsigned char>(c);
-    return (byte_set_[b / 64] >> (b % 64)) & 1;
+    return (tables_->byte_set[b / 64] >> (b % 64)) & 1;
   }
 
-  std::string bytes_;                    // the separators, concatenated
-  std::vector<std::uint32_t> failure_;   // KMP failure tables, concatenated
-  std::vector<Sep> seps_;                // sorted by length (stable)
-  // The bytes that occur in some separator (a 256-bit set).
-  std::array<std::uint64_t, 4> byte_set_{};
-  // Some separator's state is not 0 (so a byte outside byte_set_ has states
-  // to reset).
-  bool any_partial_ = false;
+  // Null until some reset() needed it; then kept (tables_in_use_ says
+  // whether the current separators are in it).
+  std::unique_ptr<Tables> tables_;
   std::size_t scanned_ = 0;
   std::size_t floor_ = 0;
-  std::size_t min_length_ = 0;
-  std::size_t max_length_ = 0;
+  std::uint32_t min_length_ = 0;
+  std::uint32_t max_length_ = 0;
+  // The separator while !tables_in_use_ (and min_length_ == 1).
+  char byte_ = 0;
+  bool tables_in_use_ = false;
+  // Some separator's state is not 0 (so a byte outside byte_set has states
+  // to reset). Tables only.
+  bool any_partial_ = false;
 };
 
 }  // namespace sluice

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/testing/allocation_counter.h"
 #include "gtest/gtest.h"
 
 namespace sluice {
@@ -133,6 +134,42 @@ TEST(SeparatorSearch, PartialMatchFromShortScansCompletesInALongOne) {
   EXPECT_EQ(s.scan("<"), std::nullopt);
   EXPECT_EQ(s.scan("<E"), std::nullopt);
   EXPECT_EQ(s.scan("<END>" + std::string(100, 'x')), (Match{0, 5}));
+}
+
+TEST(SeparatorSearch, OneByteSeparatorNeedsNoHeap) {
+  SeparatorSearch s;
+  const std::uint64_t before = testing::allocation_count();
+  s.reset({"\n"});
+  const std::optional<Match> m = s.scan("abc\n");
+  const std::uint64_t allocations = testing::allocation_count() - before;
+  EXPECT_EQ(m, (Match{3, 4}));
+  EXPECT_EQ(allocations, 0u);
+}
+
+TEST(SeparatorSearch, RepeatedResetsWithTheSameSeparatorsAllocateNothing) {
+  SeparatorSearch s;
+  s.reset({"\r\n", "\n"});
+  s.reset({"\n"});
+  const std::uint64_t before = testing::allocation_count();
+  for (int i = 0; i < 100; ++i) {
+    s.reset({"\r\n", "\n"});
+    s.reset({"\n"});
+  }
+  EXPECT_EQ(testing::allocation_count() - before, 0u);
+}
+
+TEST(SeparatorSearch, SwitchingBetweenOneByteAndSeveralSeparatorsStartsEachSearchFresh) {
+  SeparatorSearch s;
+  s.reset({"\r\n", "ab"});
+  EXPECT_EQ(s.scan("xa"), std::nullopt);  // a partial "ab"
+  s.reset({"\n"});
+  EXPECT_EQ(s.separator_count(), 1u);
+  EXPECT_EQ(s.scan("b\n"), (Match{1, 2}));
+  s.reset({"ab", "\r\n"});
+  EXPECT_EQ(s.separator_count(), 2u);
+  EXPECT_EQ(s.max_length(), 2u);
+  EXPECT_EQ(s.scan("b\r"), std::nullopt);  // no partial "ab" left over
+  EXPECT_EQ(s.scan("b\r\n"), (Match{1, 3}));
 }
 
 TEST(SeparatorSearch, OneByteAtATimeOverLongInputFinishes) {

@@ -188,6 +188,24 @@ StreamError StreamError::write_after_eof() {
   return e;
 }
 
+void StreamErrorSlot::set(StreamError error) {
+  if (box_) {
+    **box_ = std::move(error);
+  } else {
+    box_ = std::make_unique<std::optional<StreamError>>(std::move(error));
+  }
+}
+
+namespace {
+// What an empty StreamErrorSlot reads as. Constant-initialised, so usable
+// from any other static initialiser.
+constinit const std::optional<StreamError> kNoStreamError;
+}  // namespace
+
+const std::optional<StreamError>& StreamErrorSlot::as_optional() const {
+  return box_ ? *box_ : kNoStreamError;
+}
+
 StreamError StreamError::tls(const char* detail, std::string reason) {
   StreamError e;
   e.code = StreamErrc::kTlsError;

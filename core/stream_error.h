@@ -24,6 +24,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -131,6 +132,38 @@ struct StreamError {
 
   // Field by field; `detail` by its text.
   friend bool operator==(const StreamError& a, const StreamError& b);
+};
+
+// StreamErrorSlot: an optional StreamError kept on the heap, for the sticky
+// errors of the reader (its exception()) and the writer (what its drains fail
+// with after a loss): one pointer while empty - the state of every healthy
+// connection - instead of the whole StreamError. Setting it allocates once;
+// a later set() replaces the error in place.
+class StreamErrorSlot {
+ public:
+  StreamErrorSlot() = default;
+  StreamErrorSlot(StreamErrorSlot&&) noexcept = default;
+  StreamErrorSlot& operator=(StreamErrorSlot&&) noexcept = default;
+  StreamErrorSlot(const StreamErrorSlot&) = delete;
+  StreamErrorSlot& operator=(const StreamErrorSlot&) = delete;
+
+  explicit operator bool() const { return box_ != nullptr; }
+  // Precondition: an error is held.
+  const StreamError& operator*() const { return **box_; }
+  const StreamError* operator->() const { return &**box_; }
+
+  // set: hold `error`, replacing the one held (in place: once an error is
+  // held, as_optional()'s reference stays the same object).
+  void set(StreamError error);
+
+  // as_optional: the slot as a std::optional: the held error, or a shared
+  // empty optional while none is held (a reference taken then does not see
+  // a later set()). Valid until the slot is destroyed or moved from.
+  const std::optional<StreamError>& as_optional() const;
+
+ private:
+  // Engaged whenever allocated.
+  std::unique_ptr<std::optional<StreamError>> box_;
 };
 
 }  // namespace sluice

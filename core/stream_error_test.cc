@@ -1,7 +1,9 @@
 #include "core/stream_error.h"
 
+#include <optional>
 #include <string>
 #include <system_error>
+#include <utility>
 
 #include "core/result.h"
 #include "gtest/gtest.h"
@@ -98,6 +100,29 @@ TEST(StreamError, ConnectionErrorCodeIsItsCause) {
   EXPECT_FALSE(is_tls_error(make_error_code(StreamErrc::kTlsError)));
 }
 
+TEST(StreamErrorSlot, EmptySlotReadsAsNoError) {
+  StreamErrorSlot slot;
+  EXPECT_FALSE(slot);
+  EXPECT_EQ(slot.as_optional(), std::nullopt);
+}
+
+TEST(StreamErrorSlot, SetErrorIsReadBack) {
+  StreamErrorSlot slot;
+  slot.set(StreamError::write_after_eof());
+  ASSERT_TRUE(slot);
+  EXPECT_EQ(slot->code, StreamErrc::kWriteAfterEof);
+  EXPECT_EQ(slot.as_optional(), StreamError::write_after_eof());
+}
+
+TEST(StreamErrorSlot, LaterSetReplacesTheErrorInPlace) {
+  StreamErrorSlot slot;
+  slot.set(StreamError::write_after_eof());
+  const std::optional<StreamError>& held = slot.as_optional();
+  slot.set(StreamError::not_supported("nope"));
+  EXPECT_EQ(&slot.as_optional(), &held);
+  EXPECT_EQ(held, StreamError::not_supported("nope"));
+}
+
 TEST(Result, HoldsValueOrError) {
   Result<int> good = 3;
   Result<int> bad = StreamError::write_after_eof();
@@ -105,6 +130,54 @@ TEST(Result, HoldsValueOrError) {
   EXPECT_EQ(*good, 3);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, StreamErrc::kWriteAfterEof);
+}
+
+TEST(Result, ErrorIsBoxedSoAResultIsItsValuePlusAWord) {
+  EXPECT_EQ(sizeof(Status), sizeof(void*));
+  EXPECT_LE(sizeof(Result<std::string>), sizeof(std::string) + sizeof(void*));
+}
+
+TEST(Result, CopyingAnErrorResultCopiesTheError) {
+  Result<std::string> original = StreamError::incomplete_read("ab", 3);
+  Result<std::string> copy = original;
+  copy.error().partial = "changed";
+  EXPECT_EQ(original.error().partial, "ab");
+  EXPECT_EQ(copy.error().partial, "changed");
+}
+
+TEST(Result, CopiedErrorStatusComparesEqual) {
+  const Status original = StreamError::connection(std::make_error_code(std::errc::broken_pipe));
+  const Status copy = original;
+  EXPECT_EQ(copy, original);
+  EXPECT_NE(copy, Status(Ok{}));
+}
+
+TEST(Result, ErrorsCompareByContent) {
+  EXPECT_EQ(Result<int>(StreamError::incomplete_read("ab", 3)),
+            Result<int>(StreamError::incomplete_read("ab", 3)));
+  EXPECT_NE(Result<int>(StreamError::incomplete_read("ab", 3)),
+            Result<int>(StreamError::incomplete_read("ab", 4)));
+}
+
+TEST(Result, MovedFromErrorResultIsStillAnError) {
+  Status failed = StreamError::write_after_eof();
+  Status taken = std::move(failed);
+  EXPECT_FALSE(failed.ok());  // NOLINT(bugprone-use-after-move): the point
+  EXPECT_EQ(taken.error().code, StreamErrc::kWriteAfterEof);
+}
+
+TEST(Result, ErrorMovesOutOfAnRvalueResult) {
+  Result<std::string> r = StreamError::incomplete_read(std::string(100, 'p'), 200);
+  StreamError e = std::move(r).error();
+  EXPECT_EQ(e.partial, std::string(100, 'p'));
+}
+
+TEST(Result, WorksWithOtherErrorTypes) {
+  Result<int, std::string> bad = std::string("no");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error(), "no");
+  Result<int, std::string> good = 7;
+  EXPECT_EQ(*good, 7);
 }
 
 }  // namespace

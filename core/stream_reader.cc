@@ -74,10 +74,10 @@ ReadPoll StreamReader::set_exception(std::error_code cause) {
 
 ReadPoll StreamReader::set_exception(StreamError error) {
   buffer_.release_if_empty();  // after readline_view()
-  exception_ = std::move(error);
+  exception_.set(std::move(error));
   if (op_.kind == OpKind::kNone) return std::nullopt;
   // What read(-1) had collected is lost with the error, as in asyncio.
-  bytes_discarded_ += op_.collected.size();
+  bytes_discarded_ += bytes_held_by_pending_read();
   op_ = PendingOp{};
   return ReadResult(*exception_);
 }
@@ -102,7 +102,7 @@ ReadPoll StreamReader::read(std::int64_t n) {
     op.kind = OpKind::kReadAll;
   } else {
     op.kind = OpKind::kRead;
-    op.n = static_cast<std::size_t>(n);
+    op.n() = static_cast<std::size_t>(n);
   }
   return start(std::move(op));
 }
@@ -113,14 +113,17 @@ std::optional<Result<std::string_view>> StreamReader::readline_view() {
   if (exception_) return ViewResult(*exception_);
   if (op_.kind != OpKind::kNone) return ViewResult(StreamError::concurrent_read("readuntil"));
   const std::string_view data = buffer_.view();
-  const std::uint64_t consumed_so_far = bytes_fed_ - data.size();
-  if (view_scanned_at_ != consumed_so_far) view_scanned_ = 0;  // the bytes moved
-  const void* hit = data.size() == view_scanned_
-                        ? nullptr
-                        : std::memchr(data.data() + view_scanned_, '\n', data.size() - view_scanned_);
+  // Bytes at the front already known to hold no newline (the buffer holds
+  // the stream's bytes [consumed, bytes_fed_)).
+  const std::uint64_t consumed = bytes_fed_ - data.size();
+  const std::size_t clean =
+      view_clean_end_ > consumed ? static_cast<std::size_t>(view_clean_end_ - consumed) : 0;
+  assert(clean <= data.size());
+  const void* hit =
+      data.size() == clean ? nullptr : std::memchr(data.data() + clean, '\n', data.size() - clean);
   if (hit != nullptr) {
     const std::size_t start = static_cast<const char*>(hit) - data.data();
-    view_scanned_ = 0;
+    // (view_clean_end_ now lies before what is left: nothing is known.)
     if (start <= limit_) {
       buffer_.consume_keeping_storage(start + 1);
       maybe_resume();
@@ -130,19 +133,16 @@ std::optional<Result<std::string_view>> StreamReader::readline_view() {
     maybe_resume();
     return ViewResult(StreamError::limit_overrun(LimitOverrunKind::kSeparatorFound, start));
   }
-  view_scanned_ = data.size();
-  view_scanned_at_ = consumed_so_far;
+  view_clean_end_ = bytes_fed_;
   if (!data.empty() && data.size() > limit_) {
     // readuntil's offset is buflen here (1-byte separator): over the limit.
-    const std::size_t consumed = data.size();
-    view_scanned_ = 0;
-    discard(consumed);
+    const std::size_t n = data.size();
+    discard(n);
     maybe_resume();
-    return ViewResult(StreamError::limit_overrun(LimitOverrunKind::kSeparatorNotFound, consumed));
+    return ViewResult(StreamError::limit_overrun(LimitOverrunKind::kSeparatorNotFound, n));
   }
   if (eof_) {
     // readline's partial last line (or "" at EOF), as a view.
-    view_scanned_ = 0;
     buffer_.consume_keeping_storage(data.size());
     return ViewResult(data);
   }
@@ -160,7 +160,7 @@ ReadPoll StreamReader::readexactly(std::int64_t n) {
   }
   PendingOp op;
   op.kind = OpKind::kReadExactly;
-  op.n = static_cast<std::size_t>(n);
+  op.n() = static_cast<std::size_t>(n);
   return start(std::move(op));
 }
 
@@ -252,7 +252,7 @@ ReadPoll StreamReader::start(PendingOp op) {
   if (!r) {
     // asyncio's read(-1) has already taken what was buffered when it finds
     // it must wait; those bytes are lost with the RuntimeError.
-    bytes_discarded_ += op.collected.size();
+    bytes_discarded_ += op.collected ? op.collected->size() : 0;
     return ReadResult(StreamError::concurrent_read(operation_name(static_cast<int>(op.kind))));
   }
   return r;
@@ -262,17 +262,17 @@ void StreamReader::bytes_moved_under_pending_op() {
   // asyncio's pending readuntil keeps its numeric offset into a buffer that
   // just lost bytes at the front; it will search from that offset again.
   if (op_.kind == OpKind::kReadUntil || op_.kind == OpKind::kReadLine) {
-    search_.restart_at(op_.offset);
+    search_.restart_at(op_.offset());
   }
 }
 
 void StreamReader::cancel_pending_read() {
   buffer_.release_if_empty();  // after readline_view()
-  if (op_.kind == OpKind::kReadAll && !op_.collected.empty()) {
+  if (op_.kind == OpKind::kReadAll && op_.collected && !op_.collected->empty()) {
     // Put the collected bytes back in front (the buffer is empty while a
     // read(-1) waits), so cancelling loses nothing.
     assert(buffer_.empty());
-    buffer_.append(op_.collected);
+    buffer_.append(*op_.collected);
   }
   op_ = PendingOp{};
 }
@@ -341,25 +341,26 @@ ReadPoll StreamReader::attempt(PendingOp& op, SeparatorSearch& search) {
         maybe_resume();
         return ReadResult(std::string());
       }
-      return take_chunk(std::min(op.n, buffer_.size()));
+      return take_chunk(std::min(op.n(), buffer_.size()));
     case OpKind::kReadAll:
       // asyncio reads limit-sized blocks while any are buffered; the net
       // effect is that everything buffered is collected and reading resumes.
       if (!buffer_.empty()) {
-        if (op.collected.empty()) {
-          op.collected = buffer_.take(buffer_.size());
+        if (!op.collected) {
+          op.collected = std::make_unique<std::string>(buffer_.take(buffer_.size()));
         } else {
-          op.collected.append(buffer_.view());
+          op.collected->append(buffer_.view());
           buffer_.clear();
         }
       }
       if (!eof_) return std::nullopt;
       paused_ = false;
-      return ReadResult(std::move(op.collected));
+      if (!op.collected) return ReadResult(std::string());
+      return ReadResult(std::move(*op.collected));
     case OpKind::kReadExactly:
-      if (buffer_.size() >= op.n) return take_chunk(op.n);
+      if (buffer_.size() >= op.n()) return take_chunk(op.n());
       if (!eof_) return std::nullopt;
-      return ReadResult(StreamError::incomplete_read(buffer_.take(buffer_.size()), op.n));
+      return ReadResult(StreamError::incomplete_read(buffer_.take(buffer_.size()), op.n()));
     case OpKind::kReadUntil:
     case OpKind::kReadLine:
       return readuntil_result(op.kind, step_readuntil(op, search));
@@ -373,20 +374,21 @@ ReadPoll StreamReader::attempt(PendingOp& op, SeparatorSearch& search) {
 StreamReader::UntilStep StreamReader::step_readuntil(PendingOp& op, SeparatorSearch& search) {
   const std::size_t buflen = buffer_.size();
   // asyncio scans only when a separator could fit past `offset`.
-  if (buflen >= op.offset && buflen - op.offset >= search.min_length()) {
+  std::size_t& offset = op.offset();
+  if (buflen >= offset && buflen - offset >= search.min_length()) {
     // asyncio searches from `offset`. That never reaches back into bytes the
     // scanner has seen, except after a read consumed under this pending one
     // (bytes_moved_under_pending_op): then the scanner restarted at the old
     // offset, and asyncio's next offset (buflen + 1 - max) can be lower.
-    if (op.offset < search.floor()) search.restart_at(op.offset);
+    if (offset < search.floor()) search.restart_at(offset);
     const std::optional<SeparatorSearch::Match> match = search.scan(buffer_.view());
     if (match) {
       if (match->start > limit_) return {UntilStep::Kind::kOverrunFound, match->start};
       return {UntilStep::Kind::kChunk, match->end};
     }
     const std::size_t max_length = search.max_length();
-    op.offset = buflen + 1 > max_length ? buflen + 1 - max_length : 0;
-    if (op.offset > limit_) return {UntilStep::Kind::kOverrunNotFound, op.offset};
+    offset = buflen + 1 > max_length ? buflen + 1 - max_length : 0;
+    if (offset > limit_) return {UntilStep::Kind::kOverrunNotFound, offset};
   }
   if (eof_) return {UntilStep::Kind::kEof, buflen};
   return {UntilStep::Kind::kWait, 0};
@@ -432,8 +434,11 @@ void StreamReader::check_invariants() const {
   assert(buffer_.capacity() > 0 || buffer_.empty());
   // A pending op never survives EOF or an error: either completes it.
   assert(op_.kind == OpKind::kNone || (!eof_ && !exception_));
-  // read(-1) only waits with nothing buffered.
+  // read(-1) only waits with nothing buffered; only read(-1) collects.
   assert(op_.kind != OpKind::kReadAll || buffer_.empty());
+  assert(op_.kind == OpKind::kReadAll || !op_.collected);
+  // readline_view()'s clean prefix lies within what was fed.
+  assert(view_clean_end_ <= bytes_fed_);
   // A waiting read has resumed reading (only a feed can pause it again, and
   // the feed's attempt resumes when the read keeps waiting).
   assert(op_.kind == OpKind::kNone || !paused_);

@@ -86,6 +86,11 @@
 //     instead of being freed.
 //   - Results are std::string copies of the consumed bytes (one copy); the
 //     driver can fill the buffer in place with prepare()/commit().
+//   - The object is small (issue 8 counts bytes per idle connection): what
+//     only rare states need is boxed - the held error (allocated when set),
+//     read(-1)'s collected bytes, the tables of several or longer separators
+//     (made on first need, then kept for reuse). readline()'s scanner and
+//     an idle reader need no heap at all.
 //
 // Threading: none. A StreamReader is used from one thread at a time.
 
@@ -95,6 +100,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -162,7 +168,10 @@ class StreamReader {
   [[nodiscard]] ReadPoll set_exception(StreamError error);
 
   // exception: the held connection error, if any (asyncio's exception()).
-  const std::optional<StreamError>& exception() const { return exception_; }
+  // The reference is valid for the reader's life, but one taken while no
+  // error is held stays empty: read exception() again after a call that may
+  // set one (the error is boxed: a healthy reader keeps one pointer for it).
+  const std::optional<StreamError>& exception() const { return exception_.as_optional(); }
 
   // reading_paused: true while the driver should not read from its socket
   // (more than 2*limit was buffered and no read has since drained it to limit
@@ -228,22 +237,30 @@ class StreamReader {
   // handed out (readline overruns, read(-1) collected before an error, data
   // fed after EOF). fed == handed out + buffered_size() + discarded +
   // bytes_held_by_pending_read().
-  std::size_t bytes_held_by_pending_read() const { return op_.collected.size(); }
+  std::size_t bytes_held_by_pending_read() const {
+    return op_.collected ? op_.collected->size() : 0;
+  }
   std::uint64_t bytes_fed() const { return bytes_fed_; }
   std::uint64_t bytes_discarded() const { return bytes_discarded_; }
   // Asserts every internal invariant (no-op in NDEBUG builds).
   void check_invariants() const;
 
  private:
-  enum class OpKind { kNone, kRead, kReadAll, kReadExactly, kReadUntil, kReadLine };
+  enum class OpKind : std::uint8_t { kNone, kRead, kReadAll, kReadExactly, kReadUntil, kReadLine };
 
-  // The pending read (kind kNone when there is none).
+  // The pending read (kind kNone when there is none). 24 bytes: no read
+  // needs both n and offset, and read(-1)'s bytes are boxed (only a
+  // read(-1) that waits and receives data allocates the box).
   struct PendingOp {
     OpKind kind = OpKind::kNone;
-    std::size_t n = 0;        // kRead, kReadExactly
-    std::string collected;    // kReadAll: bytes already taken from the buffer
-    // kReadUntil/kReadLine: asyncio's `offset` (relative to the buffer start).
-    std::size_t offset = 0;
+    // kRead, kReadExactly: n (n()). kReadUntil/kReadLine: asyncio's
+    // `offset`, relative to the buffer start (offset()).
+    std::size_t n_or_offset = 0;
+    // kReadAll: bytes already taken from the buffer (null: none yet).
+    std::unique_ptr<std::string> collected;
+
+    std::size_t& n() { return n_or_offset; }
+    std::size_t& offset() { return n_or_offset; }
   };
 
   // What one readuntil attempt decided, before any result is built.
@@ -298,15 +315,18 @@ class StreamReader {
     if (paused_ && buffer_.size() <= limit_) paused_ = false;
   }
 
+  // Members are laid out for size (issue 8 counts bytes per idle
+  // connection): the error is boxed, the scanner keeps readline's separator
+  // inline, the pending op holds no string.
   std::size_t limit_;
   ByteBuffer buffer_;
-  // readline_view(): how many buffered bytes are known to hold no newline,
-  // valid while no byte was consumed since (total consumed then: below).
-  std::size_t view_scanned_ = 0;
-  std::uint64_t view_scanned_at_ = 0;
+  // readline_view(): the stream position (in bytes_fed_'s terms) up to
+  // which the buffered bytes are known to hold no newline. Consuming from
+  // the front does not change which bytes those are, so it stays valid.
+  std::uint64_t view_clean_end_ = 0;
   SeparatorSearch search_;           // the pending readuntil's scanner
   PendingOp op_;
-  std::optional<StreamError> exception_;
+  StreamErrorSlot exception_;
   bool eof_ = false;
   bool paused_ = false;
   std::uint64_t bytes_fed_ = 0;

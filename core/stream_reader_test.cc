@@ -1225,6 +1225,15 @@ TEST(StreamReaderException, LaterCallReplacesTheCause) {
   EXPECT_TRUE(IsConnectionError(r.readline(), BrokenPipe()));
 }
 
+TEST(StreamReaderException, ReferenceTakenOnceSetFollowsALaterCause) {
+  StreamReader r;
+  EXPECT_TRUE(IsPending(r.set_exception(Reset())));
+  const std::optional<StreamError>& held = r.exception();
+  EXPECT_TRUE(IsPending(r.set_exception(BrokenPipe())));
+  ASSERT_TRUE(held.has_value());
+  EXPECT_EQ(held->connection_error, BrokenPipe());
+}
+
 TEST(StreamReaderException, CompletesPendingReadline) {
   StreamReader r;
   EXPECT_TRUE(IsPending(r.readline()));
@@ -2463,6 +2472,17 @@ TEST(StreamReaderReadlineView, FindsNewlineAfterOtherReadsConsumedScannedBytes) 
   EXPECT_TRUE(IsBytes(r.read(2), "ab"));
   EXPECT_TRUE(IsPending(r.feed_data("\nz")));  // buffer "c\nz": newline at 1
   EXPECT_EQ(ViewText(r.readline_view()), "c\n");
+}
+
+TEST(StreamReaderReadlineView, FindsNewlineInBytesACancelledReadAllPutBack) {
+  StreamReader r;
+  EXPECT_TRUE(IsPending(r.feed_data("ab")));
+  EXPECT_FALSE(r.readline_view().has_value());  // "ab" known newline-free
+  EXPECT_TRUE(IsPending(r.read(-1)));            // takes "ab"
+  EXPECT_TRUE(IsPending(r.feed_data("c\nd")));
+  r.cancel_pending_read();                       // "abc\nd" back in the buffer
+  EXPECT_EQ(ViewText(r.readline_view()), "abc\n");
+  r.check_invariants();
 }
 
 TEST(StreamReaderReadlineView, LongLineTrickledByteByByteCompletes) {

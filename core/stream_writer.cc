@@ -218,23 +218,26 @@ void StreamWriter::eof_sent() {
 }
 
 WriterRelease StreamWriter::connection_lost(std::error_code error) {
-  if (!error) return lose(std::nullopt);
-  return lose(StreamError::connection(error));
+  if (!error) return lose(nullptr);
+  const StreamError failure = StreamError::connection(error);
+  return lose(&failure);
 }
 
-WriterRelease StreamWriter::connection_lost(const StreamError& failure) { return lose(failure); }
+WriterRelease StreamWriter::connection_lost(const StreamError& failure) { return lose(&failure); }
 
-WriterRelease StreamWriter::lose(std::optional<StreamError> failure) {
+std::optional<std::error_code> StreamWriter::lost_error() const {
+  if (!failure_) return std::nullopt;
+  return failure_->code == StreamErrc::kConnectionError ? failure_->connection_error
+                                                        : make_error_code(failure_->code);
+}
+
+WriterRelease StreamWriter::lose(const StreamError* failure) {
   WriterRelease release;
   assert(state_ != WriterState::kClosed);
   if (state_ == WriterState::kClosed) return release;
   bytes_dropped_ += queue_.clear();
   state_ = WriterState::kClosed;
-  if (failure) {
-    lost_error_ = failure->code == StreamErrc::kConnectionError ? failure->connection_error
-                                                                 : make_error_code(failure->code);
-    failure_ = std::move(failure);
-  }
+  if (failure != nullptr) failure_.set(*failure);
   if (drain_waiting_) {
     drain_waiting_ = false;
     if (failure_) {
@@ -281,8 +284,7 @@ void StreamWriter::check_invariants() const {
   if (state_ != WriterState::kAborting && state_ != WriterState::kClosed && paused_) {
     assert(!queue_.empty());
   }
-  if (state_ != WriterState::kClosed) assert(!lost_error_);
-  assert(lost_error_.has_value() == failure_.has_value());
+  if (state_ != WriterState::kClosed) assert(!failure_);
   if (state_ == WriterState::kClosed) assert(!drain_waiting_ && !closed_waiting_);
   if (drain_waiting_) assert(paused_ || is_closing());
 #endif

@@ -102,7 +102,11 @@
 //
 // Cost and memory: see OutputQueue. write(std::string&&) of 1 KiB or more
 // takes the string without copying; smaller writes are copied into shared
-// 16 KiB blocks so a burst of small writes is sent as a few large views.
+// 16 KiB blocks so a burst of small writes is sent as a few large views. A
+// writer that queues one chunk at a time (a ping-pong server's) allocates no
+// chunk ring, and with a BufferPool nothing at all. The failure a lost
+// connection leaves is boxed (allocated then), so a healthy writer keeps one
+// pointer for it.
 //
 // Threading: none. A StreamWriter is used from one thread at a time.
 
@@ -143,7 +147,7 @@ struct [[nodiscard]] WriterRelease {
 };
 
 // The lifecycle of the write side. See the diagram in the file comment.
-enum class WriterState {
+enum class WriterState : std::uint8_t {
   kOpen,       // writes are queued and sent
   kEofQueued,  // write_eof() called: flushing, then shut down the write side
   kEofSent,    // the write side is shut down (driver did it)
@@ -284,7 +288,7 @@ class StreamWriter {
   bool write_paused() const { return paused_; }
   // The error passed to connection_lost(), if any (see the StreamError
   // overload for failures that are not error_codes).
-  const std::optional<std::error_code>& lost_error() const { return lost_error_; }
+  std::optional<std::error_code> lost_error() const;
   // writes_dropped: write() calls whose bytes were dropped because the
   // writer was closing or closed (asyncio's _conn_lost counter, minus one).
   std::uint64_t writes_dropped() const { return writes_dropped_; }
@@ -303,11 +307,20 @@ class StreamWriter {
   // True if write() must drop its bytes (closing or closed).
   bool dropping() const;
   void maybe_pause();
-  // connection_lost's work; `failure` empty for a clean loss.
-  WriterRelease lose(std::optional<StreamError> failure);
+  // connection_lost's work; `failure` null for a clean loss.
+  WriterRelease lose(const StreamError* failure);
 
+  // Laid out for size (issue 8 counts bytes per idle connection): the
+  // failure is boxed, the flags share one word.
   OutputQueue queue_;
   WriteBufferLimits limits_;
+  // What drains and wait_closeds fail with after a loss with an error (set
+  // exactly then; lost_error() derives from it).
+  StreamErrorSlot failure_;
+  std::uint64_t writes_dropped_ = 0;
+  std::uint64_t bytes_accepted_ = 0;
+  std::uint64_t bytes_sent_ = 0;
+  std::uint64_t bytes_dropped_ = 0;
   WriterState state_ = WriterState::kOpen;
   bool can_write_eof_ = true;
   // write_eof() was called (asyncio's transport._eof); outlives kEofQueued.
@@ -320,14 +333,6 @@ class StreamWriter {
   // Some drain() / wait_closed() returned pending and was not yet released.
   bool drain_waiting_ = false;
   bool closed_waiting_ = false;
-  std::optional<std::error_code> lost_error_;
-  // What drains and wait_closeds fail with after a loss with an error. Set
-  // exactly when lost_error_ is.
-  std::optional<StreamError> failure_;
-  std::uint64_t writes_dropped_ = 0;
-  std::uint64_t bytes_accepted_ = 0;
-  std::uint64_t bytes_sent_ = 0;
-  std::uint64_t bytes_dropped_ = 0;
 };
 
 }  // namespace sluice

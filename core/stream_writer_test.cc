@@ -605,6 +605,22 @@ TEST(StreamWriterTest, PooledWriterGivesTheBlockBackOnAbort) {
   EXPECT_EQ(pool.in_use(), 0u);
 }
 
+TEST(StreamWriterTest, PooledWriterAllocatesNothingPerRequest) {
+  BufferPool pool(8192, 4);
+  StreamWriter w(StreamWriterOptions{.pool = &pool});
+  auto request = [&] {
+    const bool ok = w.write("reply\n").ok();
+    return ok && w.bytes_sent(6).empty();
+  };
+  (void)request();  // the pool's block
+  int good = 0;
+  const std::uint64_t before = testing::allocation_count();
+  for (int i = 0; i < 1000; ++i) good += request() ? 1 : 0;
+  const std::uint64_t allocations = testing::allocation_count() - before;
+  EXPECT_EQ(good, 1000);
+  EXPECT_EQ(allocations, 0u);  // neither a block nor a chunk ring
+}
+
 TEST(StreamWriterTest, PooledWriterAllocatesNoBlockPerRequest) {
   BufferPool pool(8192, 4);
   StreamWriter w(StreamWriterOptions{.pool = &pool});

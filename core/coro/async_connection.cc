@@ -12,7 +12,7 @@ using coro_internal::ReadRequest;
 // ---- Read awaitables ---------------------------------------------------------
 
 ReadOpBase::~ReadOpBase() {
-  if (waiting_) conn_->cancel_read(*this);
+  if (handle_) conn_->cancel_read(*this);
 }
 
 bool ReadOpBase::await_suspend(std::coroutine_handle<> h) { return conn_->start_read(*this, h); }
@@ -40,7 +40,7 @@ std::optional<std::string> NextLineOp::await_resume() {
 // ---- Status awaitables -------------------------------------------------------
 
 StatusOpBase::~StatusOpBase() {
-  if (linked_) conn_->cancel_status(*this);
+  if (linked()) conn_->cancel_status(*this);
 }
 
 bool StatusOpBase::await_suspend(std::coroutine_handle<> h) {
@@ -60,37 +60,50 @@ void StatusOp::await_resume() {
 }
 
 std::optional<Status> StatusOpBase::take_preset() {
-  assert(!linked_);  // as_result() is called before co_await
+  assert(!linked());  // as_result() is called before co_await
   return std::exchange(result_, std::nullopt);
 }
 
 namespace coro_internal {
 
 void WaiterList::push_back(StatusOpBase& op) {
-  assert(!op.linked_);
-  op.prev_ = tail_;
-  op.next_ = nullptr;
-  if (tail_) {
-    tail_->next_ = &op;
-  } else {
+  assert(!op.linked());
+  if (head_ == nullptr) {
+    op.prev_ = op.next_ = &op;
     head_ = &op;
+    return;
   }
-  tail_ = &op;
-  op.linked_ = true;
+  StatusOpBase* tail = head_->prev_;
+  op.prev_ = tail;
+  op.next_ = head_;
+  tail->next_ = &op;
+  head_->prev_ = &op;
 }
 
 void WaiterList::remove(StatusOpBase& op) {
-  assert(op.linked_);
-  (op.prev_ ? op.prev_->next_ : head_) = op.next_;
-  (op.next_ ? op.next_->prev_ : tail_) = op.prev_;
+  assert(op.linked());
+  if (op.next_ == &op) {
+    assert(head_ == &op);
+    head_ = nullptr;
+  } else {
+    op.prev_->next_ = op.next_;
+    op.next_->prev_ = op.prev_;
+    if (head_ == &op) head_ = op.next_;
+  }
   op.prev_ = op.next_ = nullptr;
-  op.linked_ = false;
 }
 
-StatusOpBase* WaiterList::pop_front() {
+StatusOpBase* WaiterList::pop_first(StatusOpBase::Kind kind) {
+  if (head_ == nullptr) return nullptr;
   StatusOpBase* op = head_;
-  if (op) remove(*op);
-  return op;
+  do {
+    if (op->kind_ == kind) {
+      remove(*op);
+      return op;
+    }
+    op = op->next_;
+  } while (op != head_);
+  return nullptr;
 }
 
 }  // namespace coro_internal
@@ -175,8 +188,7 @@ AsyncConnection::AsyncConnection(Executor& executor, ConnectionOptions options)
     : conn_(options), executor_(&executor) {}
 
 AsyncConnection::~AsyncConnection() {
-  assert(read_waiter_ == nullptr && drain_waiters_.empty() && closed_waiters_.empty() &&
-         handshake_waiters_.empty() &&
+  assert(read_waiter_ == nullptr && status_waiters_.empty() &&
          "an AsyncConnection must outlive the coroutines waiting on it");
 }
 
@@ -203,28 +215,27 @@ bool AsyncConnection::start_read(ReadOpBase& op, std::coroutine_handle<> h) {
   ReadPoll poll;
   switch (q.kind) {
     case ReadRequest::Kind::kRead:
-      poll = r.read(q.n);
+      poll = r.read(q.n());
       break;
     case ReadRequest::Kind::kReadLine:
       poll = r.readline();
       break;
     case ReadRequest::Kind::kReadExactly:
-      poll = r.readexactly(q.n);
+      poll = r.readexactly(q.n());
       break;
     case ReadRequest::Kind::kReadUntil:
-      poll = r.readuntil(q.separator);
+      poll = r.readuntil(q.separator());
       break;
     case ReadRequest::Kind::kReadUntilAny:
-      poll = r.readuntil(q.separators);
+      poll = r.readuntil(q.separators());
       break;
   }
   const bool waits = !poll.has_value();
   if (waits) {
     // Registered before the wake below: a driver that acts inside wake() may
     // complete this read at once (dispatch then only posts h).
-    assert(read_waiter_ == nullptr);
+    assert(read_waiter_ == nullptr && h);
     op.handle_ = h;
-    op.waiting_ = true;
     read_waiter_ = &op;
   } else {
     op.result_ = std::move(*poll);
@@ -236,20 +247,8 @@ bool AsyncConnection::start_read(ReadOpBase& op, std::coroutine_handle<> h) {
 void AsyncConnection::cancel_read(ReadOpBase& op) {
   assert(read_waiter_ == &op);
   read_waiter_ = nullptr;
-  op.waiting_ = false;
+  op.handle_ = {};
   conn_.reader().cancel_pending_read();
-}
-
-coro_internal::WaiterList& AsyncConnection::waiters(StatusOpBase::Kind kind) {
-  switch (kind) {
-    case StatusOpBase::Kind::kDrain:
-      return drain_waiters_;
-    case StatusOpBase::Kind::kWaitClosed:
-      return closed_waiters_;
-    case StatusOpBase::Kind::kHandshake:
-      break;
-  }
-  return handshake_waiters_;
 }
 
 bool AsyncConnection::start_status(StatusOpBase& op, std::coroutine_handle<> h) {
@@ -271,14 +270,14 @@ bool AsyncConnection::start_status(StatusOpBase& op, std::coroutine_handle<> h) 
     return false;
   }
   op.handle_ = h;
-  waiters(op.kind_).push_back(op);
+  status_waiters_.push_back(op);
   return true;
 }
 
-void AsyncConnection::cancel_status(StatusOpBase& op) { waiters(op.kind_).remove(op); }
+void AsyncConnection::cancel_status(StatusOpBase& op) { status_waiters_.remove(op); }
 
-void AsyncConnection::release(coro_internal::WaiterList& list, const Status& status) {
-  while (StatusOpBase* op = list.pop_front()) {
+void AsyncConnection::release(StatusOpBase::Kind kind, const Status& status) {
+  while (StatusOpBase* op = status_waiters_.pop_first(kind)) {
     op->result_ = status;
     executor_->post(op->handle_);
   }
@@ -290,14 +289,13 @@ void AsyncConnection::dispatch(Completions completions) {
     // read always has its waiter (a cancelled waiter withdraws the read).
     assert(read_waiter_ != nullptr);
     if (ReadOpBase* op = std::exchange(read_waiter_, nullptr)) {
-      op->waiting_ = false;
       op->result_ = std::move(*completions.read);
-      executor_->post(op->handle_);
+      executor_->post(std::exchange(op->handle_, {}));
     }
   }
-  if (completions.handshake) release(handshake_waiters_, *completions.handshake);
-  if (completions.drain) release(drain_waiters_, *completions.drain);
-  if (completions.closed) release(closed_waiters_, *completions.closed);
+  if (completions.handshake) release(StatusOpBase::Kind::kHandshake, *completions.handshake);
+  if (completions.drain) release(StatusOpBase::Kind::kDrain, *completions.drain);
+  if (completions.closed) release(StatusOpBase::Kind::kWaitClosed, *completions.closed);
 }
 
 }  // namespace sluice

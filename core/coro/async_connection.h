@@ -77,23 +77,47 @@ class AsyncConnection;
 
 namespace coro_internal {
 
-// Which read a read awaitable starts, and its arguments.
+// Which read a read awaitable starts, and its arguments. 24 bytes: each
+// kind has one argument.
 struct ReadRequest {
-  enum class Kind { kRead, kReadLine, kReadExactly, kReadUntil, kReadUntilAny };
-  Kind kind = Kind::kRead;
-  std::int64_t n = -1;                           // kRead, kReadExactly
-  std::string_view separator;                    // kReadUntil
-  std::span<const std::string_view> separators;  // kReadUntilAny
+  enum class Kind : std::uint8_t { kRead, kReadLine, kReadExactly, kReadUntil, kReadUntilAny };
 
   static ReadRequest of(Kind kind, std::int64_t n = -1, std::string_view separator = {},
                         std::span<const std::string_view> separators = {}) {
     ReadRequest r;
     r.kind = kind;
-    r.n = n;
-    r.separator = separator;
-    r.separators = separators;
+    switch (kind) {
+      case Kind::kRead:
+      case Kind::kReadExactly:
+        r.arg_.n = n;
+        break;
+      case Kind::kReadLine:
+        break;
+      case Kind::kReadUntil:
+        r.arg_.separator = separator;
+        break;
+      case Kind::kReadUntilAny:
+        r.arg_.separators = separators;
+        break;
+    }
     return r;
   }
+
+  // The argument of its kind: n (kRead, kReadExactly), separator
+  // (kReadUntil), separators (kReadUntilAny).
+  std::int64_t n() const { return arg_.n; }
+  std::string_view separator() const { return arg_.separator; }
+  std::span<const std::string_view> separators() const { return arg_.separators; }
+
+  Kind kind = Kind::kRead;
+
+ private:
+  union Arg {
+    Arg() : n(-1) {}
+    std::int64_t n;
+    std::string_view separator;
+    std::span<const std::string_view> separators;
+  } arg_;
 };
 
 class WaiterList;
@@ -125,8 +149,8 @@ class ReadOpBase {
  private:
   friend class AsyncConnection;
   std::optional<ReadResult> result_;
+  // Set exactly while registered as the connection's read waiter.
   std::coroutine_handle<> handle_;
-  bool waiting_ = false;  // registered as the connection's read waiter
 };
 
 // ReadResultOp: co_await gives the ReadResult (never throws a StreamError).
@@ -157,7 +181,7 @@ class NextLineOp : public ReadOpBase {
 
 class StatusOpBase {
  public:
-  enum class Kind { kDrain, kWaitClosed, kHandshake };
+  enum class Kind : std::uint8_t { kDrain, kWaitClosed, kHandshake };
   StatusOpBase(AsyncConnection& conn, Kind kind) noexcept : conn_(&conn), kind_(kind) {}
   // An op whose result is already known (e.g. start_tls() failed at once).
   StatusOpBase(AsyncConnection& conn, Kind kind, std::optional<Status> result) noexcept
@@ -180,12 +204,14 @@ class StatusOpBase {
  private:
   friend class AsyncConnection;
   friend class coro_internal::WaiterList;
+  bool linked() const { return next_ != nullptr; }
+
   std::optional<Status> result_;
   std::coroutine_handle<> handle_;
-  // Intrusive links in the connection's waiter list (no allocation).
+  // Intrusive links in the connection's waiter list (no allocation; a
+  // circle: both set exactly while linked).
   StatusOpBase* prev_ = nullptr;
   StatusOpBase* next_ = nullptr;
-  bool linked_ = false;
 };
 
 // StatusResultOp: co_await gives the Status.
@@ -205,17 +231,19 @@ class StatusOp : public StatusOpBase {
 
 namespace coro_internal {
 
-// A FIFO of waiting StatusOps, linked through the ops themselves.
+// The waiting StatusOps of all kinds, in the order they started waiting,
+// linked through the ops themselves as a circle (one pointer per
+// connection: the head; its prev_ is the tail).
 class WaiterList {
  public:
   bool empty() const { return head_ == nullptr; }
   void push_back(StatusOpBase& op);
   void remove(StatusOpBase& op);
-  StatusOpBase* pop_front();
+  // The longest-waiting op of `kind`, unlinked; null if there is none.
+  StatusOpBase* pop_first(StatusOpBase::Kind kind);
 
  private:
   StatusOpBase* head_ = nullptr;
-  StatusOpBase* tail_ = nullptr;
 };
 
 }  // namespace coro_internal
@@ -350,10 +378,10 @@ class AsyncConnection {
   // true if it waits.
   bool start_read(ReadOpBase& op, std::coroutine_handle<> h);
   void cancel_read(ReadOpBase& op);
-  coro_internal::WaiterList& waiters(StatusOpBase::Kind kind);
   bool start_status(StatusOpBase& op, std::coroutine_handle<> h);
   void cancel_status(StatusOpBase& op);
-  void release(coro_internal::WaiterList& list, const Status& status);
+  // Posts every waiter of `kind`, in order, with `status`.
+  void release(StatusOpBase::Kind kind, const Status& status);
   // Runs a user call on the writer, then wakes the driver if needed.
   template <typename F>
   auto on_writer(F&& f) {
@@ -368,9 +396,8 @@ class AsyncConnection {
   AsyncReader reader_{*this};
   AsyncWriter writer_{*this};
   ReadOpBase* read_waiter_ = nullptr;
-  coro_internal::WaiterList drain_waiters_;
-  coro_internal::WaiterList closed_waiters_;
-  coro_internal::WaiterList handshake_waiters_;
+  // The waiting drains, wait_closeds and handshakes.
+  coro_internal::WaiterList status_waiters_;
 };
 
 }  // namespace sluice

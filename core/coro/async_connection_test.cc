@@ -266,6 +266,44 @@ TEST_F(AsyncConnectionTest, DestroyingAWaitingDrainForgetsIt) {
   EXPECT_EQ(ex_.queued(), 0u);
 }
 
+TEST_F(AsyncConnectionTest, ReleasedDrainsLeaveWaitClosedsWaiting) {
+  auto waiter = [](AsyncConnection& c) -> Task<void> { co_await c.writer().wait_closed(); };
+  Task<void> closed = waiter(conn_);
+  closed.start();
+  conn_.writer().write(std::string(kDefaultHighWater + 1, 'x'));
+  Task<void> drained = Drain(conn_);
+  drained.start();
+  SendAll();
+  ex_.run();
+  EXPECT_TRUE(drained.done());
+  EXPECT_FALSE(closed.done());
+}
+
+TEST_F(AsyncConnectionTest, DestroyingAWaiterAmongOthersKeepsTheRestInOrder) {
+  std::vector<int> order;
+  auto drain = [](AsyncConnection& c, std::vector<int>& order, int id) -> Task<void> {
+    co_await c.writer().drain();
+    order.push_back(id);
+  };
+  auto waiter = [](AsyncConnection& c) -> Task<void> { co_await c.writer().wait_closed(); };
+  conn_.writer().write(std::string(kDefaultHighWater + 1, 'x'));
+  std::vector<Task<void>> tasks;
+  for (int i = 0; i < 4; ++i) {
+    tasks.push_back(drain(conn_, order, i));
+    tasks.back().start();
+    tasks.push_back(waiter(conn_));
+    tasks.back().start();
+  }
+  tasks[2] = Task<void>();  // drain 1, in the middle: forgotten
+  tasks[0] = Task<void>();  // drain 0, at the front
+  SendAll();
+  ex_.run();
+  EXPECT_EQ(order, (std::vector<int>{2, 3}));
+  Lose();
+  ex_.run();
+  for (std::size_t i : {1u, 3u, 5u, 7u}) EXPECT_TRUE(tasks[i].done());
+}
+
 TEST_F(AsyncConnectionTest, WaitClosedCompletesWhenTheConnectionIsLost) {
   auto closer = [](AsyncConnection& c) -> Task<void> {
     c.writer().close();

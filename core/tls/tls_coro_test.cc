@@ -190,8 +190,9 @@ TEST_F(TlsCoroStartTlsTest, AnImmediateStartTlsRefusalCompletesAtOnce) {
   Task<Status> t = client(client_);
   t.start();
   ASSERT_TRUE(t.done());
-  ASSERT_FALSE(t.result().ok());
-  EXPECT_EQ(t.result().error().code, StreamErrc::kInvalidArgument);
+  const Status s = t.result();  // result() moves the value out: call it once
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, StreamErrc::kInvalidArgument);
 }
 
 }  // namespace
