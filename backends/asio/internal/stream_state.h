@@ -188,8 +188,8 @@ class StreamState final : public ShutdownHook,
   // connected `slot` lets the caller cancel it: the reader forgets the read
   // (no byte is lost) and the handler gets asio::error::operation_aborted.
   void wait_read(std::unique_ptr<ReadHandler> handler, asio::cancellation_slot slot);
-  const std::optional<StreamError>& last_error() const { return last_error_; }
-  void set_last_error(StreamError error) { last_error_ = std::move(error); }
+  const std::optional<StreamError>& last_error() const { return last_error_.as_optional(); }
+  void set_last_error(StreamError error) { last_error_.set(std::move(error)); }
 
   // ---- Writer side. ----------------------------------------------------------
 
@@ -313,7 +313,7 @@ class StreamState final : public ShutdownHook,
   std::uint64_t read_id_ = 0;
   std::vector<std::unique_ptr<StatusHandler>> drain_handlers_;
   std::vector<std::unique_ptr<StatusHandler>> closed_handlers_;
-  std::optional<StreamError> last_error_;
+  StreamErrorSlot last_error_;  // boxed: 8 bytes until a read fails
 
   std::uint64_t send_calls_ = 0;
   // Packed into one word (with the bit-fields below) so that the TLS pointer
