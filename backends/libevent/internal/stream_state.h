@@ -48,9 +48,9 @@
 //     handshake is not the driver's business: the core asks it to send the
 //     alert and close, as for any other connection.
 //
-// Memory: an idle plain connection is this object (sizeof is about 1.6 KiB,
-// most of it the core's Connection, allocated together with its shared_ptr
-// control block), its event (128 bytes), its packed endpoints
+// Memory: an idle plain connection is this object (sizeof is about 480
+// bytes, most of it the core's Connection, allocated together with its
+// shared_ptr control block), its event (128 bytes), its packed endpoints
 // (EndpointPair) and the StreamOwner, and no receive buffer (the core
 // releases it when empty). What only TLS needs (the timer, its timeouts)
 // lives in a TlsExtras block allocated on first need - when a connection is
