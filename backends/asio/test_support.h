@@ -30,6 +30,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include "backends/asio/streams.h"
+#include "core/testing/fd_count.h"
 #include "gtest/gtest.h"
 
 namespace sluice::asio_backend::test_support {
@@ -103,14 +104,7 @@ inline std::pair<Stream, Stream> unix_pair(asio::io_context& io, const StreamOpt
 }
 
 // fd_count: open descriptors of this process.
-inline int fd_count() {
-  int n = 0;
-  if (DIR* d = ::opendir("/proc/self/fd")) {
-    while (::readdir(d) != nullptr) ++n;
-    ::closedir(d);
-  }
-  return n;
-}
+using sluice::testing::fd_count;
 
 // unix_socket_path: a short, unique path for a UNIX socket (sun_path is
 // small, Bazel's TEST_TMPDIR may be too long).

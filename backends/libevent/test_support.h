@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "backends/libevent/streams.h"
+#include "core/testing/fd_count.h"
 #include "gtest/gtest.h"
 
 namespace sluice::libevent_backend::test_support {
@@ -34,14 +35,7 @@ namespace sluice::libevent_backend::test_support {
 using namespace std::chrono_literals;
 
 // fd_count: open descriptors of this process.
-inline int fd_count() {
-  int n = 0;
-  if (DIR* d = ::opendir("/proc/self/fd")) {
-    while (::readdir(d) != nullptr) ++n;
-    ::closedir(d);
-  }
-  return n;
-}
+using sluice::testing::fd_count;
 
 // run_until: run the loop of `base` until `done()` or `timeout`; false on
 // timeout. A deadline timer keeps EVLOOP_ONCE from blocking forever.

@@ -1,7 +1,6 @@
 #include "conformance/scenarios/support.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <netinet/in.h>
@@ -32,14 +31,6 @@ extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 
 namespace sluice::scenarios {
 
-int fd_count() {
-  int n = 0;
-  if (DIR* d = ::opendir("/proc/self/fd")) {
-    while (::readdir(d) != nullptr) ++n;
-    ::closedir(d);
-  }
-  return n;
-}
 
 std::size_t allocated_bytes() {
 #ifdef SLUICE_SCENARIOS_ASAN

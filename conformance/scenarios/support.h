@@ -42,12 +42,13 @@
 #include <vector>
 
 #include "core/tls/tls_context.h"
+#include "core/testing/fd_count.h"
 #include "core/tls/tls_session.h"
 
 namespace sluice::scenarios {
 
 // fd_count: open descriptors of this process (/proc/self/fd).
-int fd_count();
+using sluice::testing::fd_count;
 
 // allocated_bytes: heap bytes in use now (ASan's allocator when built with
 // it, else glibc's mallinfo2()).

@@ -22,7 +22,6 @@
 #ifndef SLUICE_CONFORMANCE_TESTING_NETWORK_REPLAY_CASES_H_
 #define SLUICE_CONFORMANCE_TESTING_NETWORK_REPLAY_CASES_H_
 
-#include <dirent.h>
 
 #include <memory>
 #include <string>
@@ -32,6 +31,7 @@
 #include "conformance/loopback_replay.h"
 #include "conformance/runner.h"
 #include "conformance/vector.h"
+#include "core/testing/fd_count.h"
 #include "gtest/gtest.h"
 
 namespace sluice::conformance {
@@ -39,14 +39,7 @@ namespace sluice::conformance {
 using Lines = std::vector<std::string>;
 
 // fd_count: open descriptors of this process.
-inline int fd_count() {
-  int n = 0;
-  if (DIR* d = ::opendir("/proc/self/fd")) {
-    while (::readdir(d) != nullptr) ++n;
-    ::closedir(d);
-  }
-  return n;
-}
+using sluice::testing::fd_count;
 
 template <typename Harness>
 class NetworkReplayTest : public ::testing::Test {

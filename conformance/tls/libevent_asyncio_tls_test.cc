@@ -11,7 +11,6 @@
 // and close. Every wait is bounded; the Python process is killed if it
 // outlives its test; no descriptor leaks.
 
-#include <dirent.h>
 #include <event2/event.h>
 
 #include <chrono>
@@ -26,6 +25,7 @@
 #include "backends/libevent/streams.h"
 #include "conformance/peers/asyncio_peer.h"
 #include "core/tls/testing/test_certs.h"
+#include "core/testing/fd_count.h"
 #include "gtest/gtest.h"
 
 namespace sluice::libevent_backend {
@@ -42,14 +42,7 @@ using sluice::testing::test_pki;
 
 constexpr std::chrono::milliseconds kChildTimeout = 40s;
 
-int fd_count() {
-  int n = 0;
-  if (DIR* d = ::opendir("/proc/self/fd")) {
-    while (::readdir(d) != nullptr) ++n;
-    ::closedir(d);
-  }
-  return n;
-}
+using sluice::testing::fd_count;
 
 // run_until: runs the loop of `base` until `done()` or `timeout`; `done()`
 // is checked at least every 5 ms (it may watch something outside the loop,
