@@ -344,14 +344,33 @@ void StreamState::wait_read(std::unique_ptr<ReadHandler> handler, asio::cancella
   }
 }
 
-void StreamState::complete_read(ReadResult result) {
-  std::unique_ptr<ReadHandler> handler = std::move(read_handler_);
+std::unique_ptr<ReadHandler> StreamState::take_read_handler() {
   if (read_slot_.is_connected()) read_slot_.clear();
   read_slot_ = asio::cancellation_slot();
+  return std::move(read_handler_);
+}
+
+void StreamState::complete_read(ReadResult result) {
   // No handler: it was destroyed by the context's shutdown.
-  if (handler) {
+  if (std::unique_ptr<ReadHandler> handler = take_read_handler()) {
     if (complete_with(std::move(handler), std::move(result))) completion_posted();
   }
+}
+
+void StreamState::finish_read(ReadResult result) {
+  std::unique_ptr<ReadHandler> handler = take_read_handler();
+  if (!handler) return;
+  // Invoked here only if nothing of this stream's is queued before it (its
+  // completions keep their order) and it runs on this executor.
+  if (completions_queued_ == 0 && handler->runs_on_io_executor()) {
+    // Counted while it runs, so that its writes are held and leave in one
+    // send when it returns (completion_ran).
+    completion_posted();
+    ReadResultArgs a = read_result_args(std::move(result));
+    handler->invoke_now(a.ec, std::move(a.data), std::move(a.error));
+    return;
+  }
+  if (complete_with(std::move(handler), std::move(result))) completion_posted();
 }
 
 void StreamState::cancel_read(std::uint64_t id) {
@@ -461,6 +480,13 @@ bool StreamState::driver_has_work() const {
 
 void StreamState::schedule() {
   if (pump_posted_ || flush_held_ || !driver_has_work()) return;
+  if (completions_queued_ > 0 && conn_.writer().get_write_buffer_size() < kFlushBytes) {
+    // This stream's user code is running or queued in this turn: the last
+    // of its completions flushes (completion_ran); no post needed.
+    flush_held_ = true;
+    pump_deferrals_ = 0;
+    return;
+  }
   post_pump();
 }
 
@@ -579,6 +605,11 @@ void StreamState::on_readable(std::error_code ec) {
     lose(ec, false);
     return;
   }
+  // The pending read, if these bytes complete it: its handler runs last,
+  // once the driver is done with the socket (finish_read), as the handler of
+  // an Asio read runs from the reactor's completion, without a post.
+  ReadPoll read;
+  bool lost = false;
   for (int i = 0; i < kMaxReadsPerEvent && conn_.want_read(); ++i) {
     std::span<char> space = conn_.prepare_receive(receive_size_);
     // All the room prepare() gave (it is allocated anyway), up to the cap.
@@ -591,13 +622,14 @@ void StreamState::on_readable(std::error_code ec) {
     }
     if (rec == asio::error::eof) {
       (void)conn_.commit_received(0);
-      deliver(conn_.eof_received());
+      deliver(conn_.eof_received(), &read);
       break;
     }
     if (rec) {
       (void)conn_.commit_received(0);
       lose(rec, false);
-      return;
+      lost = true;
+      break;
     }
     // Small reads ask for little (a pool block, kept by nobody when idle);
     // a stream that fills what it asked for gets more next time.
@@ -606,10 +638,11 @@ void StreamState::on_readable(std::error_code ec) {
     } else if (n <= receive_size_ / 4 && receive_size_ > kMinReceive) {
       receive_size_ /= 2;
     }
-    deliver(conn_.commit_received(n));
+    deliver(conn_.commit_received(n), &read);
     if (n < want) break;  // the socket is most likely drained
   }
-  pump();
+  if (!lost) pump();
+  if (read) finish_read(std::move(*read));
 }
 
 void StreamState::on_writable(std::error_code ec) {
@@ -631,9 +664,15 @@ void StreamState::lose(std::error_code error, bool reset) {
   update_tls_timer();  // nothing is in progress any more: cancel
 }
 
-void StreamState::deliver(Completions completions) {
+void StreamState::deliver(Completions completions, ReadPoll* read) {
   if (completions.handshake) complete_handshake_waiters(to_error_code(*completions.handshake));
-  if (completions.read) complete_read(std::move(*completions.read));
+  if (completions.read) {
+    if (read != nullptr) {
+      *read = std::move(completions.read);
+    } else {
+      complete_read(std::move(*completions.read));
+    }
+  }
   if (completions.drain) {
     const std::error_code ec = to_error_code(*completions.drain);
     std::vector<std::unique_ptr<StatusHandler>> handlers = std::move(drain_handlers_);

@@ -2,6 +2,8 @@
 // UNIX socketpairs): reads over real chunks, half-close, flow control both
 // ways, resets, close/abort, cancellation, coalescing, extra info.
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <string>
@@ -524,6 +526,51 @@ TEST(StreamTest, PipelinedEchoOfAThousandLinesLeavesInAFewSends) {
     EXPECT_EQ(echoed, request);
     EXPECT_LE(b.writer.send_calls() - before, 5u);
   }(a, b));
+}
+
+// The bytes arrive while a read waits: the readiness callback that reads
+// them runs the read's handler itself (as the reactor runs an Asio read's
+// handler), not a posted function one turn later; a reply the handler
+// writes leaves when it returns, still in that one callback.
+TEST(StreamTest, AReadCompletedByArrivingBytesRunsAndIsAnsweredInOneHandler) {
+  asio::io_context io(1);
+  auto [a, b] = unix_pair(io);
+  std::string line;
+  b.reader.async_readline([&](std::error_code ec, std::string l) {
+    EXPECT_FALSE(ec);
+    line = std::move(l);
+    b.writer.write("pong\n");
+  });
+  io.poll();  // b now waits for bytes
+  ASSERT_TRUE(line.empty());
+  const std::uint64_t sends = b.writer.send_calls();
+  // Sent around a's StreamState, so that the only ready handler is b's wait.
+  ASSERT_EQ(::send(a.writer.native_handle(), "ping\n", 5, 0), 5);
+  EXPECT_EQ(io.run_one(), 1u);
+  EXPECT_EQ(line, "ping\n");
+  EXPECT_EQ(b.writer.send_calls() - sends, 1u);
+  run(io, [](Stream& a, Stream&) -> asio::awaitable<void> {
+    EXPECT_EQ(co_await a.reader.async_readline(use_awaitable), "pong\n");
+  }(a, b));
+}
+
+// The other rule stays: a read that completes at once (the line is already
+// buffered) never runs inside the call that starts it.
+TEST(StreamTest, AReadServedFromTheBufferIsNeverInvokedInsideTheCall) {
+  asio::io_context io(1);
+  auto [a, b] = unix_pair(io);
+  run(io, [](Stream& a, Stream& b) -> asio::awaitable<void> {
+    a.writer.write("one\ntwo\n");
+    EXPECT_EQ(co_await b.reader.async_readline(use_awaitable), "one\n");
+  }(a, b));
+  bool done = false;
+  b.reader.async_readline([&](std::error_code, std::string l) {
+    EXPECT_EQ(l, "two\n");
+    done = true;
+  });
+  EXPECT_FALSE(done);
+  io.poll();
+  EXPECT_TRUE(done);
 }
 
 TEST(StreamTest, AnIdleConnectionHoldsNoReceiveBuffer) {

@@ -12,11 +12,18 @@
 //     while an operation waits (e.g. a wait_closed on an idle connection).
 //   - complete(args...) never invokes the handler inline: it posts it
 //     (post_completion below) to its associated executor (the coroutine's
-//     for use_awaitable).
+//     for use_awaitable). That is the rule inside an initiating function.
+//   - invoke_now(args...) is the other way, for the driver's own completion
+//     callbacks (a readiness wait that completed): there, as in Asio's own
+//     operations, a handler whose associated executor is the one running
+//     (runs_on_io_executor()) is invoked at once, which saves a trip
+//     through the scheduler.
 //   - An operation that completes at once needs no PendingHandler (no
 //     allocation, no work tracking): post_completion() directly.
 //   - A PendingHandler destroyed without complete() destroys its handler
 //     without invoking it (what Asio does to pending handlers on shutdown).
+//   - Its memory comes from Asio's per-thread recycling allocator: a
+//     ping-pong stream frees one and allocates the next for every request.
 //
 // Example:
 //   std::unique_ptr<PendingHandler<std::error_code>> p =
@@ -29,6 +36,7 @@
 #ifndef SLUICE_BACKENDS_ASIO_INTERNAL_PENDING_HANDLER_H_
 #define SLUICE_BACKENDS_ASIO_INTERNAL_PENDING_HANDLER_H_
 
+#include <cstddef>
 #include <memory>
 #include <tuple>
 #include <type_traits>
@@ -45,6 +53,7 @@
 #include <asio/executor_work_guard.hpp>
 #include <asio/post.hpp>
 #include <asio/prefer.hpp>
+#include <asio/recycling_allocator.hpp>
 #include <asio/require.hpp>
 
 namespace sluice::asio_backend_internal {
@@ -71,10 +80,28 @@ struct BoundHandler {
   std::shared_ptr<CompletionObserver> observer;
 
   void operator()() {
+    // Told even if the handler throws (the exception leaves run()): the
+    // observer's count must not stay up.
+    struct Ran {
+      CompletionObserver* observer;
+      ~Ran() {
+        if (observer) observer->completion_ran();
+      }
+    } ran{observer.get()};
     std::apply(std::move(handler), std::move(args));
-    if (observer) observer->completion_ran();
   }
 };
+
+// runs_on: whether `handler`'s associated executor is `io_executor`.
+template <typename Handler>
+bool runs_on(const Handler& handler, const asio::any_io_executor& io_executor) {
+  if constexpr (std::is_same_v<asio::associated_executor_t<Handler, asio::any_io_executor>,
+                               asio::any_io_executor>) {
+    return asio::get_associated_executor(handler, io_executor) == io_executor;
+  } else {
+    return false;
+  }
+}
 
 // post_completion: invoke `handler` with `args` later, never inline, on its
 // associated executor, then tell `observer` (may be null). When that
@@ -91,12 +118,7 @@ bool post_completion(const asio::any_io_executor& io_executor,
                      std::shared_ptr<CompletionObserver> observer, Handler&& handler,
                      Args&&... args) {
   using Bound = BoundHandler<std::decay_t<Handler>, std::decay_t<Args>...>;
-  bool same_executor = false;
-  if constexpr (std::is_same_v<asio::associated_executor_t<std::decay_t<Handler>,
-                                                           asio::any_io_executor>,
-                               asio::any_io_executor>) {
-    same_executor = asio::get_associated_executor(handler, io_executor) == io_executor;
-  }
+  const bool same_executor = runs_on(handler, io_executor);
   if (!same_executor) observer = nullptr;
   const bool observed = observer != nullptr;
   Bound bound{std::forward<Handler>(handler),
@@ -125,9 +147,16 @@ class PendingHandler {
  public:
   virtual ~PendingHandler() = default;
   // complete: post the handler with `args` (post_completion; returns whether
-  // the observer will be told). Call at most once; the object is spent
-  // afterwards (destroy it).
+  // the observer will be told). Call at most once (this or invoke_now); the
+  // object is spent afterwards (destroy it).
   virtual bool complete(Args... args) = 0;
+  // runs_on_io_executor: the handler's associated executor is the I/O
+  // executor, so invoke_now() may be used where the rules allow it.
+  virtual bool runs_on_io_executor() const = 0;
+  // invoke_now: invoke the handler with `args` here, then tell the observer
+  // (if any) completion_ran(). Preconditions: runs_on_io_executor(), the
+  // caller runs on that executor, and not inside an initiating function.
+  virtual void invoke_now(Args... args) = 0;
 };
 
 template <typename Handler, typename... Args>
@@ -137,7 +166,7 @@ class PendingHandlerImpl final : public PendingHandler<Args...> {
                      std::weak_ptr<CompletionObserver> observer)
       : io_executor_(io_executor),
         io_work_(asio::prefer(io_executor, asio::execution::outstanding_work.tracked)),
-        handler_work_(track_work(asio::get_associated_executor(handler, io_executor))),
+        handler_work_(handler_work(handler, io_executor)),
         observer_(std::move(observer)),
         handler_(std::move(handler)) {}
 
@@ -145,8 +174,37 @@ class PendingHandlerImpl final : public PendingHandler<Args...> {
     return post_completion(io_executor_, observer_.lock(), std::move(handler_), std::move(args)...);
   }
 
+  bool runs_on_io_executor() const override { return runs_on(handler_, io_executor_); }
+
+  void invoke_now(Args... args) override {
+    BoundHandler<Handler, Args...>{std::move(handler_), std::tuple<Args...>(std::move(args)...),
+                                   observer_.lock()}();
+  }
+
+  // Recycled per thread (see the file comment). The destructor is virtual, so
+  // `delete` through a PendingHandler pointer comes here with the right size.
+  static void* operator new(std::size_t size) {
+    return asio::recycling_allocator<Unit>().allocate(units(size));
+  }
+  static void operator delete(void* p, std::size_t size) {
+    asio::recycling_allocator<Unit>().deallocate(static_cast<Unit*>(p), units(size));
+  }
+
  private:
   using HandlerExecutor = asio::associated_executor_t<Handler, asio::any_io_executor>;
+  using Unit = std::max_align_t;
+
+  // handler_work: outstanding work on the handler's executor, unless it is
+  // the I/O executor (io_work_ already keeps that context running).
+  static auto handler_work(const Handler& handler, const asio::any_io_executor& io_executor) {
+    if constexpr (std::is_same_v<HandlerExecutor, asio::any_io_executor>) {
+      if (runs_on(handler, io_executor)) return asio::any_io_executor();
+    }
+    return track_work(asio::get_associated_executor(handler, io_executor));
+  }
+  static constexpr std::size_t units(std::size_t size) {
+    return (size + sizeof(Unit) - 1) / sizeof(Unit);
+  }
 
   asio::any_io_executor io_executor_;
   asio::any_io_executor io_work_;

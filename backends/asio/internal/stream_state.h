@@ -39,7 +39,15 @@
 //     inside a driver call or an initiating function. That includes
 //     Completions::handshake, whose waiters are internal (open_connection's
 //     final step, a server's launch of its client callback) or a user's
-//     async_start_tls.
+//     async_start_tls. One exception, the one Asio's own reads make: a read
+//     completed by the bytes a readiness callback just read is invoked at
+//     the end of that callback, once the driver is done (finish_read),
+//     when its handler runs on the stream's executor and nothing of this
+//     stream's is queued before it; it still never runs inside an
+//     initiating function or in the middle of a driver step.
+//   - While this stream's completions run or are queued, a user call that
+//     gives the driver work (a write) posts nothing: the flush is held and
+//     the last of them to return flushes (completion_ran).
 //
 // TLS (core/connection.h section 4): the driver makes the same calls, which
 // now carry ciphertext; it only adds what the core leaves to a loop:
@@ -281,8 +289,15 @@ class StreamState final : public ShutdownHook,
   void on_writable(std::error_code ec);
   // lose: the socket failed or was closed: close it, report to the Connection.
   void lose(std::error_code error, bool reset);
-  void deliver(Completions completions);
+  // deliver: hand `completions` to the waiting handlers (posted). With
+  // `read`, the read's result is moved there instead, for finish_read().
+  void deliver(Completions completions, ReadPoll* read = nullptr);
+  std::unique_ptr<ReadHandler> take_read_handler();
   void complete_read(ReadResult result);
+  // finish_read: complete the pending read from a driver callback, at its
+  // end: invoked at once when the rules allow (see the file comment), else
+  // posted.
+  void finish_read(ReadResult result);
   void cancel_read(std::uint64_t id);
   // completion_posted: a completion for this stream was just posted; count it
   // until it has run (completion_ran()).
