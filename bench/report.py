@@ -228,7 +228,8 @@ CONFIG_TITLES = [
     (("pingpong", 2000, 64), "Scale: ping-pong, 2,000 connections, 64 B lines"),
 ]
 
-SLUICE = ["sluice_asio", "sluice_libevent", "sluice_asio_example", "sluice_libevent_example"]
+SLUICE = ["sluice_asio", "sluice_asio_task", "sluice_libevent", "sluice_asio_example",
+          "sluice_libevent_example"]
 
 
 def net_section(records, chart_path):
@@ -322,6 +323,7 @@ def net_section(records, chart_path):
                          f"{m['rss_burst_kib']:,}", f"{m['kib_per_conn_idle']:.2f}", f"{growth:+.2f}",
                          f"{m['kib_per_conn_burst'] - m['kib_per_conn_echo']:+.2f}"])
         goal = {"sluice_libevent": 1.5, "sluice_libevent_example": 1.5, "sluice_asio": 2.5,
+                "sluice_asio_task": 2.5,
                 "sluice_asio_example": 2.5}.get(s)
         if goal is not None:
             targets.append([f"{s}: memory per idle connection", f"≤ {goal} KiB", f"{m['kib_per_conn_idle']:.2f} KiB",

@@ -373,6 +373,13 @@ void StreamState::finish_read(ReadResult result) {
   if (complete_with(std::move(handler), std::move(result))) completion_posted();
 }
 
+void StreamState::withdraw_read() {
+  if (!read_handler_) return;  // completed meanwhile, or destroyed by the shutdown
+  conn_.reader().cancel_pending_read();
+  (void)take_read_handler();
+  schedule();
+}
+
 void StreamState::cancel_read(std::uint64_t id) {
   if (!read_handler_ || id != read_id_) return;  // completed meanwhile: stale
   conn_.reader().cancel_pending_read();
@@ -436,6 +443,18 @@ StatusPoll StreamState::begin_drain() {
 
 void StreamState::wait_drain(std::unique_ptr<StatusHandler> handler) {
   drain_handlers_.push_back(std::move(handler));
+}
+
+void StreamState::wait_closed_pending(std::unique_ptr<StatusHandler> handler) {
+  closed_handlers_.push_back(std::move(handler));
+}
+
+void StreamState::withdraw_status_handler(const StatusHandler* handler) {
+  for (auto* list : {&drain_handlers_, &closed_handlers_}) {
+    std::erase_if(*list, [handler](const std::unique_ptr<StatusHandler>& h) {
+      return h.get() == handler;
+    });
+  }
 }
 
 void StreamState::start_wait_closed(std::unique_ptr<StatusHandler> handler) {

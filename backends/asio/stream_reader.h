@@ -57,6 +57,27 @@
 // Handlers are never invoked inside the initiating function: an immediate
 // result is posted, and a handler always runs on its associated executor.
 //
+// Coroutine forms, for sluice::Task (core/coro/task.h) and other coroutines
+// that accept plain awaitables (not asio::awaitable, whose promise allows
+// only Asio's operations: use the async_ forms there):
+//
+//   sluice::Task<void> echo(StreamReader reader, StreamWriter writer) {
+//     while (std::optional<std::string> line = co_await reader.next_line()) {
+//       writer.write(std::move(*line));
+//       co_await writer.drain();
+//     }
+//   }
+//   co_await asio_backend::async_run(echo(r, w), asio::use_awaitable);  // run_task.h
+//
+// read(n), readline(), readexactly(n), readuntil(...) and next_line() have
+// the async_ forms' results and asyncio's rules; a result that is ready
+// (the line is buffered) is returned without suspending, so a pipelined
+// handler serves a buffer of lines without a trip through the scheduler
+// per line. Errors are thrown as the coroutine layer's exceptions
+// (core/coro/stream_exceptions.h), with the whole StreamError. A
+// coroutine destroyed while it waits withdraws its read (no byte is lost).
+// See internal/task_awaiters.h.
+//
 // Ownership: a StreamReader is a cheap, copyable handle. The reader and the
 // writer of one connection share it: the connection stays open while either
 // (or a pending operation) lives. When the last user handle is destroyed
@@ -89,6 +110,7 @@
 #include <asio/async_result.hpp>
 
 #include "backends/asio/internal/stream_state.h"
+#include "backends/asio/internal/task_awaiters.h"
 #include "core/stream_error.h"
 
 namespace sluice::asio_backend {
@@ -154,6 +176,23 @@ class StreamReader {
                     std::vector<std::string>(separators.begin(), separators.end()));
   }
 
+  // ---- Coroutine forms (file comment): co_await them in a sluice::Task.
+  auto read(std::int64_t n) const { return Awaiter(make_request(Kind::kRead, n, {})); }
+  auto readline() const { return Awaiter(make_request(Kind::kReadLine, 0, {})); }
+  auto readexactly(std::int64_t n) const {
+    return Awaiter(make_request(Kind::kReadExactly, n, {}));
+  }
+  auto readuntil(std::string_view separator) const {
+    return Awaiter(make_request(Kind::kReadUntil, 0, {std::string(separator)}));
+  }
+  auto readuntil(std::span<const std::string_view> separators) const {
+    return Awaiter(make_request(Kind::kReadUntil, 0,
+                                std::vector<std::string>(separators.begin(), separators.end())));
+  }
+  // next_line: asyncio's `async for line in reader`: the next line, nullopt
+  // once readline() would return "".
+  auto next_line() const { return LineAwaiter(make_request(Kind::kReadLine, 0, {})); }
+
   // at_eof: the peer's EOF was received and nothing is left buffered.
   bool at_eof() const { return state().connection().reader().at_eof(); }
   // exception: the held connection error, if any (asyncio's exception()).
@@ -187,6 +226,13 @@ class StreamReader {
       : owner_(std::move(owner)) {}
 
   asio_backend_internal::StreamState& state() const { return *owner_->state; }
+
+  using Awaiter = asio_backend_internal::ReadAwaiter<false>;
+  using LineAwaiter = asio_backend_internal::ReadAwaiter<true>;
+  std::pair<std::shared_ptr<asio_backend_internal::StreamState>, asio_backend_internal::ReadRequest>
+  make_request(Kind kind, std::int64_t n, std::vector<std::string> separators) const {
+    return {owner_->state, asio_backend_internal::ReadRequest{kind, n, std::move(separators)}};
+  }
 
   template <typename Token>
   auto initiate(Token&& token, Kind kind, std::int64_t n, std::vector<std::string> separators) {

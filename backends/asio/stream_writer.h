@@ -38,6 +38,9 @@
 //   Completion signature of async_drain, async_wait_closed and
 //   async_start_tls: void(std::error_code). Handlers are never invoked
 //   inside the initiating function, and run on their associated executor.
+//   Coroutine forms for sluice::Task (see stream_reader.h): co_await
+//   writer.drain() and writer.wait_closed(); a drain that need not wait does
+//   not suspend; failures throw the coroutine layer's exceptions.
 //
 // TLS (a connection made with StreamOptions::ssl, or upgraded by
 // async_start_tls): write() takes plaintext; it is encrypted as it is sent,
@@ -93,6 +96,7 @@
 
 #include "backends/asio/endpoint.h"
 #include "backends/asio/internal/stream_state.h"
+#include "backends/asio/internal/task_awaiters.h"
 #include "backends/asio/options.h"
 #include "core/stream_writer.h"
 #include "core/tls/tls_context.h"
@@ -168,6 +172,16 @@ class StreamWriter {
   auto async_drain(Token&& token) {
     return asio::async_initiate<Token, void(std::error_code)>(
         asio_backend_internal::InitiateDrain{owner_->state}, token);
+  }
+
+  // Coroutine forms (file comment): co_await them in a sluice::Task.
+  auto drain() const {
+    return asio_backend_internal::StatusAwaiter(owner_->state,
+                                                asio_backend_internal::StatusAwaiter::Kind::kDrain);
+  }
+  auto wait_closed() const {
+    return asio_backend_internal::StatusAwaiter(
+        owner_->state, asio_backend_internal::StatusAwaiter::Kind::kWaitClosed);
   }
 
   // async_wait_closed: wait until the connection is lost (closed, aborted or

@@ -31,6 +31,10 @@
 //   options.h          StreamOptions (ssl, server_hostname, TLS timeouts),
 //                      ServerOptions, StartTlsOptions.
 //   endpoint.h         Endpoint (TCP or UNIX), to_string.
+//   run_task.h         async_run: a sluice::Task on the streams' executor,
+//                      for the coroutine forms (co_await reader.readline(),
+//                      writer.drain()), which do not suspend when the result
+//                      is ready (pipelined handlers go much faster).
 //
 // TLS: StreamOptions::ssl (a sluice::TlsContext, core/tls/tls_context.h) on
 // async_open_connection, make_stream and ServerOptions::stream;
@@ -47,6 +51,7 @@
 #include "backends/asio/endpoint.h"
 #include "backends/asio/open_connection.h"
 #include "backends/asio/options.h"
+#include "backends/asio/run_task.h"
 #include "backends/asio/server.h"
 #include "backends/asio/stream.h"
 #include "backends/asio/stream_reader.h"

@@ -46,6 +46,7 @@ PYTHON = "/usr/bin/python3"  # Debian's python3, the one python3-uvloop is for
 SERVERS = [
     ("epoll", "epoll_echo_server", [], "raw epoll, writes batched per read (the ceiling)"),
     ("sluice_asio", "sluice_asio_echo_server", [], "sluice, Asio backend (examples' handler, no per-line log)"),
+    ("sluice_asio_task", "sluice_asio_task_echo_server", [], "sluice, Asio backend, the same handler as a sluice::Task (coroutine forms)"),
     ("sluice_libevent", "sluice_libevent_echo_server", [], "sluice, libevent backend (examples' handler, no per-line log)"),
     ("sluice_asio_example", "sluice_asio_example", [], "examples/asio/echo_server as shipped (logs every line)"),
     ("sluice_libevent_example", "sluice_libevent_example", [], "examples/libevent/echo_server as shipped"),

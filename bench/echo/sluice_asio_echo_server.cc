@@ -6,11 +6,18 @@
 // benchmark reports both, so the library's cost and the example's are told
 // apart.
 //
+// Built twice (bench/echo/BUILD.bazel): sluice_asio_echo_server runs the
+// handler as an asio::awaitable on the async_ forms (use_awaitable);
+// sluice_asio_task_echo_server (SLUICE_ECHO_TASK) runs the same handler as a
+// sluice::Task on the coroutine forms, through async_run, where a buffered
+// line is read without a trip through the scheduler.
+//
 //   sluice_asio_echo_server --host 127.0.0.1 --port P     (server_flags.h)
 
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -21,11 +28,29 @@
 
 #include "backends/asio/streams.h"
 #include "bench/echo/server_flags.h"
+#include "core/coro/task.h"
 
 namespace {
 
 namespace sab = sluice::asio_backend;
 
+#ifdef SLUICE_ECHO_TASK
+sluice::Task<void> echo(sab::StreamReader reader, sab::StreamWriter writer) {
+  try {
+    while (std::optional<std::string> line = co_await reader.next_line()) {
+      writer.write(std::move(*line));
+      co_await writer.drain();
+    }
+  } catch (const std::system_error&) {
+    // a reset connection: it is over
+  }
+  writer.close();
+}
+
+asio::awaitable<void> handle_echo(sab::StreamReader reader, sab::StreamWriter writer) {
+  co_await sab::async_run(reader.get_executor(), echo(reader, writer), asio::use_awaitable);
+}
+#else
 asio::awaitable<void> handle_echo(sab::StreamReader reader, sab::StreamWriter writer) {
   try {
     for (;;) {
@@ -39,6 +64,7 @@ asio::awaitable<void> handle_echo(sab::StreamReader reader, sab::StreamWriter wr
   }
   writer.close();
 }
+#endif
 
 }  // namespace
 

@@ -196,6 +196,9 @@ class StreamState final : public ShutdownHook,
   // connected `slot` lets the caller cancel it: the reader forgets the read
   // (no byte is lost) and the handler gets asio::error::operation_aborted.
   void wait_read(std::unique_ptr<ReadHandler> handler, asio::cancellation_slot slot);
+  // withdraw_read: forget the pending read without invoking its handler
+  // (its coroutine is being destroyed); no byte is lost.
+  void withdraw_read();
   const std::optional<StreamError>& last_error() const { return last_error_.as_optional(); }
   void set_last_error(StreamError error) { last_error_.set(std::move(error)); }
 
@@ -216,6 +219,13 @@ class StreamState final : public ShutdownHook,
   template <typename Handler>
   void post_status(Handler&& handler, const Status& status);
   void start_wait_closed(std::unique_ptr<StatusHandler> handler);
+  // poll_closed / wait_closed_pending: wait_closed in two steps, as
+  // begin_drain / wait_drain (the coroutine forms use them).
+  StatusPoll poll_closed() { return conn_.writer().wait_closed(); }
+  void wait_closed_pending(std::unique_ptr<StatusHandler> handler);
+  // withdraw_status_handler: drop a waiting drain or wait_closed handler
+  // without invoking it (its coroutine is being destroyed).
+  void withdraw_status_handler(const StatusHandler* handler);
 
   // ---- TLS. --------------------------------------------------------------------
 
