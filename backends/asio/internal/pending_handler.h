@@ -121,6 +121,9 @@ auto track_work(const Executor& ex) {
 }
 
 template <typename... Args>
+class HandlerQueue;
+
+template <typename... Args>
 class PendingHandler {
  public:
   virtual ~PendingHandler() = default;
@@ -128,6 +131,13 @@ class PendingHandler {
   // the observer will be told). Call at most once; the object is spent
   // afterwards (destroy it).
   virtual bool complete(Args... args) = 0;
+
+ private:
+  friend class HandlerQueue<Args...>;
+
+  // The next handler in a HandlerQueue (handler_queue.h); null when not
+  // queued.
+  PendingHandler* queue_next_ = nullptr;
 };
 
 template <typename Handler, typename... Args>
@@ -135,20 +145,22 @@ class PendingHandlerImpl final : public PendingHandler<Args...> {
  public:
   PendingHandlerImpl(Handler handler, const asio::any_io_executor& io_executor,
                      std::weak_ptr<CompletionObserver> observer)
-      : io_executor_(io_executor),
-        io_work_(asio::prefer(io_executor, asio::execution::outstanding_work.tracked)),
+      : io_work_(asio::prefer(io_executor, asio::execution::outstanding_work.tracked)),
         handler_work_(track_work(asio::get_associated_executor(handler, io_executor))),
         observer_(std::move(observer)),
         handler_(std::move(handler)) {}
 
   bool complete(Args... args) override {
-    return post_completion(io_executor_, observer_.lock(), std::move(handler_), std::move(args)...);
+    return post_completion(asio::prefer(io_work_, asio::execution::outstanding_work.untracked),
+                           observer_.lock(), std::move(handler_), std::move(args)...);
   }
 
  private:
   using HandlerExecutor = asio::associated_executor_t<Handler, asio::any_io_executor>;
 
-  asio::any_io_executor io_executor_;
+  // The I/O executor, kept only in its work-tracking form (complete() gets
+  // the plain one back with prefer(untracked)): every waiting operation
+  // holds one of these, e.g. each idle connection's pending read.
   asio::any_io_executor io_work_;
   decltype(track_work(std::declval<const HandlerExecutor&>())) handler_work_;
   std::weak_ptr<CompletionObserver> observer_;
