@@ -13,7 +13,6 @@
 #include <exception>
 #include <set>
 #include <string>
-#include <unordered_map>
 #include <utility>
 
 #include <asio/basic_socket_acceptor.hpp>
@@ -24,9 +23,11 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/ip/v6_only.hpp>
 #include <asio/local/stream_protocol.hpp>
+#include <asio/post.hpp>
 #include <asio/socket_base.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "backends/asio/internal/intrusive_list.h"
 #include "backends/asio/stream.h"
 
 namespace sluice::asio_backend_internal {
@@ -83,20 +84,38 @@ void report_handler_exception(const asio_backend::HandlerExceptionHook& hook,
   std::fprintf(stderr, "Unhandled exception in client_connected_cb: %s\n", what.c_str());
 }
 
-asio::awaitable<void> run_client(std::shared_ptr<const asio_backend::ClientConnectedCallback> cb,
-                                 asio_backend::StreamReader reader,
-                                 asio_backend::StreamWriter writer) {
-  co_await (*cb)(std::move(reader), std::move(writer));
-}
+// ClientLauncher: the client callback and the exception hook, shared by the
+// server and every connection's spawned coroutine.
+struct ClientLauncher {
+  asio_backend::ClientConnectedCallback callback;
+  asio_backend::HandlerExceptionHook hook;
+};
 
-// launch_client: co_spawn the client callback on one connection.
+// launch_client: co_spawn the client callback on one connection. The
+// callback is called here and its coroutine spawned as is (no wrapper
+// coroutine: one frame less per connection; a coroutine's body starts only
+// once spawned). Its completion handler holds the launcher, so the callback
+// object outlives the coroutine it made (a lambda's captures stay valid).
+// A callback that throws before returning its coroutine is reported like
+// one that throws inside it: from the executor, then the writer is closed.
 void launch_client(const asio::any_io_executor& executor,
-                   const std::shared_ptr<const asio_backend::ClientConnectedCallback>& callback,
-                   const asio_backend::HandlerExceptionHook& hook, asio_backend::Stream stream) {
-  asio::co_spawn(executor, run_client(callback, stream.reader, stream.writer),
-                 [writer = stream.writer, hook](std::exception_ptr e) mutable {
+                   const std::shared_ptr<const ClientLauncher>& launcher,
+                   asio_backend::Stream stream) {
+  asio::awaitable<void> client;
+  try {
+    client = launcher->callback(stream.reader, stream.writer);
+  } catch (...) {
+    asio::post(executor, [launcher, writer = std::move(stream.writer),
+                          e = std::current_exception()]() mutable {
+      report_handler_exception(launcher->hook, e);
+      writer.close();
+    });
+    return;
+  }
+  asio::co_spawn(executor, std::move(client),
+                 [launcher, writer = std::move(stream.writer)](std::exception_ptr e) mutable {
                    if (!e) return;
-                   report_handler_exception(hook, e);
+                   report_handler_exception(launcher->hook, e);
                    writer.close();
                  });
 }
@@ -109,7 +128,9 @@ std::optional<StreamError> validate_server_options(const asio_backend::ServerOpt
   return validate_options(options.stream, TlsRole::kServer, "");
 }
 
-class ServerState final : public ShutdownHook, public std::enable_shared_from_this<ServerState> {
+class ServerState final : public ShutdownHook,
+                          public LossListener,
+                          public std::enable_shared_from_this<ServerState> {
  public:
   struct Listener {
     explicit Listener(const asio::any_io_executor& ex) : acceptor(ex), retry(ex) {}
@@ -121,12 +142,18 @@ class ServerState final : public ShutdownHook, public std::enable_shared_from_th
   ServerState(const asio::any_io_executor& ex, asio_backend::ClientConnectedCallback cb,
               const asio_backend::ServerOptions& opts)
       : executor(ex),
-        callback(std::make_shared<const asio_backend::ClientConnectedCallback>(std::move(cb))),
+        launcher(std::make_shared<const ClientLauncher>(
+            ClientLauncher{std::move(cb), opts.on_handler_exception})),
         options(opts) {}
 
   ~ServerState() override {
-    if (registry) registry->remove(this);
+    if (registry) registry->remove(*this);
+    // The connections outlive the server: they stop telling it.
+    clients.for_each([](StreamState& s) { s.set_loss_listener(nullptr); });
+    clients.clear();
   }
+
+  std::shared_ptr<ShutdownHook> lock_hook() override { return weak_from_this().lock(); }
 
   // ShutdownHook: destroy the waiting handlers (see context_registry.h).
   void on_context_shutdown() override {
@@ -140,7 +167,7 @@ class ServerState final : public ShutdownHook, public std::enable_shared_from_th
 
   void start() {
     ContextRegistry& r = ContextRegistry::of(executor);
-    if (r.add(shared_from_this())) registry = &r;
+    if (r.add(*this)) registry = &r;
     serving = true;
     for (const auto& l : listeners) accept(l);
   }
@@ -177,15 +204,12 @@ class ServerState final : public ShutdownHook, public std::enable_shared_from_th
 
   void attach(asio_backend::Stream stream) {
     const std::shared_ptr<StreamState> state = HandleAccess::state(stream.writer);
-    StreamState* raw = state.get();
     // Active from the accept (as asyncio's transports attach to the server
     // before the TLS handshake): close_clients() and wait_closed see it.
-    clients.emplace(raw, state);
-    state->set_on_lost([weak = weak_from_this(), raw] {
-      if (std::shared_ptr<ServerState> self = weak.lock()) self->detach(raw);
-    });
+    clients.push_back(*state);
+    state->set_loss_listener(this);
     if (!options.stream.ssl) {
-      launch_client(executor, callback, options.on_handler_exception, std::move(stream));
+      launch_client(executor, launcher, std::move(stream));
       return;
     }
     // TLS: the callback runs only after a successful handshake. A failed one
@@ -196,18 +220,23 @@ class ServerState final : public ShutdownHook, public std::enable_shared_from_th
     // server meanwhile does not stop it: like any accepted connection, it is
     // served once established.
     state->start_wait_handshake(make_pending_handler<std::error_code>(
-        [executor = executor, callback = callback, hook = options.on_handler_exception,
+        [executor = executor, launcher = launcher,
          stream = std::move(stream)](std::error_code ec) mutable {
           if (ec) return;  // dropping the handles: the connection is closing already
-          launch_client(executor, callback, hook, std::move(stream));
+          launch_client(executor, launcher, std::move(stream));
         },
         executor));
   }
 
-  void detach(StreamState* raw) {
-    clients.erase(raw);
+  // LossListener: a connection is no longer active.
+  void stream_lost(StreamState& stream) override {
+    // Alive until the waiters are woken (destroying one may drop the last
+    // Server handle).
+    const std::shared_ptr<ServerState> self = shared_from_this();
+    clients.remove(stream);
     maybe_wake_closed();
   }
+  void stream_detached(StreamState& stream) override { clients.remove(stream); }
 
   // close: stop listening. serve_result is what a pending serve_forever gets.
   void close(std::error_code serve_result, bool inside_cancellation) {
@@ -243,15 +272,17 @@ class ServerState final : public ShutdownHook, public std::enable_shared_from_th
 
   template <typename F>
   void for_each_client(F f) {
+    // Collected first: f may lose a connection (which leaves the list).
     std::vector<std::shared_ptr<StreamState>> live;
-    for (auto& [raw, weak] : clients) {
-      if (std::shared_ptr<StreamState> s = weak.lock()) live.push_back(std::move(s));
-    }
+    live.reserve(clients.size());
+    clients.for_each([&](StreamState& s) {
+      if (std::shared_ptr<StreamState> p = s.weak_from_this().lock()) live.push_back(std::move(p));
+    });
     for (auto& s : live) f(*s);
   }
 
   asio::any_io_executor executor;
-  std::shared_ptr<const asio_backend::ClientConnectedCallback> callback;
+  std::shared_ptr<const ClientLauncher> launcher;
   asio_backend::ServerOptions options;
   std::vector<std::shared_ptr<Listener>> listeners;
   std::string unix_path;
@@ -259,8 +290,10 @@ class ServerState final : public ShutdownHook, public std::enable_shared_from_th
   ino_t unix_ino = 0;
   bool serving = false;
   bool closed = false;
-  // The active connections: accepted and not yet lost.
-  std::unordered_map<StreamState*, std::weak_ptr<StreamState>> clients;
+  // The active connections: accepted and not yet lost (each tells
+  // stream_lost, or stream_detached if it goes first; the links are in the
+  // StreamState, so tracking one allocates nothing).
+  IntrusiveList<StreamState, ServerClientsTag> clients;
   std::vector<std::unique_ptr<StatusHandler>> wait_closed;
   std::vector<std::unique_ptr<StatusHandler>> serve_forever;
   asio::cancellation_slot serve_slot;

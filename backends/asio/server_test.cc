@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
@@ -310,6 +311,32 @@ TEST(ServerTest, AHandlerExceptionIsLoggedLikeAsyncio) {
   EXPECT_NE(log.find("Unhandled exception in client_connected_cb: boom"), std::string::npos) << log;
 }
 
+TEST(ServerTest, ACallbackThatThrowsBeforeReturningItsCoroutineIsReportedAndClosed) {
+  asio::io_context io;
+  ServerOptions options;
+  std::vector<std::string> reported;
+  options.on_handler_exception = [&](std::exception_ptr e) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      reported.push_back(x.what());
+    }
+  };
+  // Not a coroutine: it throws when called, before any coroutine exists.
+  ClientConnectedCallback refuse = [](StreamReader, StreamWriter) -> asio::awaitable<void> {
+    throw std::runtime_error("no coroutine");
+  };
+  Server server = start_server(io.get_executor(), refuse, "127.0.0.1", 0, options);
+  run(io, [](Server& server) -> asio::awaitable<void> {
+    Stream s = co_await connect("127.0.0.1", port_of(server.sockets().front()));
+    auto [ec, rest] = co_await s.reader.async_read(-1, as_tuple_awaitable);
+    EXPECT_FALSE(ec) << ec.message();  // closed cleanly: EOF
+    EXPECT_EQ(rest, "");
+    EXPECT_TRUE(server.is_serving());
+  }(server));
+  EXPECT_EQ(reported, std::vector<std::string>{"no coroutine"});
+}
+
 TEST(ServerTest, OpeningAConnectionToAClosedPortIsRefused) {
   asio::io_context io;
   std::uint16_t port = 0;
@@ -351,6 +378,43 @@ TEST(ServerTest, DroppingTheLastServerHandleClosesIt) {
     auto [ec, s] = co_await async_open_connection(ex, "127.0.0.1", port, as_tuple_awaitable);
     EXPECT_EQ(ec, asio::error::connection_refused);
   }(port));
+}
+
+TEST(ServerTest, ConnectionsAreStillServedAfterTheServerIsGone) {
+  asio::io_context io;
+  std::optional<Server> server = start_server(io.get_executor(), echo, "127.0.0.1", 0);
+  const std::uint16_t port = port_of(server->sockets().front());
+  run(io, [](std::optional<Server>& server, std::uint16_t port) -> asio::awaitable<void> {
+    Stream s = co_await connect("127.0.0.1", port);
+    EXPECT_TRUE(co_await round_trip(s, "before\n"));
+    server.reset();  // closed; its state goes once its accept is cancelled
+    co_await sleep_for(10ms);
+    EXPECT_TRUE(co_await round_trip(s, "after\n"));
+    // The handler sees EOF and closes: the server's connection is lost
+    // after the server itself is gone.
+    s.writer.write_eof();
+    const std::string rest = co_await s.reader.async_read(-1, use_awaitable);
+    EXPECT_EQ(rest, "");
+    co_await sleep_for(10ms);
+  }(server, port));
+}
+
+TEST(ServerTest, DestroyingTheContextWithAHandlerWaitingReleasesEveryDescriptor) {
+  const int before = fd_count();
+  {
+    asio::io_context io;
+    Server server = start_server(io.get_executor(), echo, "127.0.0.1", 0);
+    std::optional<Stream> client;
+    run(io, [](Server& server, std::optional<Stream>& client) -> asio::awaitable<void> {
+      client = co_await connect("127.0.0.1", port_of(server.sockets().front()));
+      EXPECT_TRUE(co_await round_trip(*client, "x\n"));
+      EXPECT_EQ(server.active_connections(), 1u);
+    }(server, client));
+    // The server's handler waits in readline; the context goes first (its
+    // shutdown destroys the handler, which drops the connection).
+    client.reset();
+  }
+  EXPECT_EQ(fd_count(), before);
 }
 
 TEST(ServerTest, ServerAndConnectionsReleaseEveryDescriptor) {

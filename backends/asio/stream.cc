@@ -27,7 +27,9 @@ namespace sluice::asio_backend_internal {
 namespace {
 
 std::optional<asio_backend::Endpoint> to_endpoint(
-    const asio::generic::stream_protocol::endpoint& g) {
+    const std::optional<backend_common::Sockaddr>& address) {
+  if (!address) return std::nullopt;
+  const asio::generic::stream_protocol::endpoint g(address->data(), address->size);
   const int family = g.protocol().family();
   if (family == AF_INET || family == AF_INET6) {
     asio::ip::tcp::endpoint e;
@@ -208,7 +210,7 @@ struct StreamState::TlsExtras {
 
 // ---- Creation. ----------------------------------------------------------------
 
-StreamState::StreamState(Socket socket, const asio_backend::StreamOptions& options,
+StreamState::StreamState(CreateKey, Socket socket, const asio_backend::StreamOptions& options,
                          std::string_view host)
     : executor_(socket.get_executor()),
       socket_(std::move(socket)),
@@ -246,7 +248,8 @@ std::shared_ptr<StreamState> StreamState::create(Socket socket,
   std::error_code no_peer;
   const asio::generic::stream_protocol::endpoint remote = socket.remote_endpoint(no_peer);
 
-  std::shared_ptr<StreamState> state(new StreamState(std::move(socket), options, host));
+  std::shared_ptr<StreamState> state =
+      std::make_shared<StreamState>(CreateKey(), std::move(socket), options, host);
   if (options.write_high_water || options.write_low_water) {
     auto as_signed = [](const std::optional<std::size_t>& v) -> std::optional<std::int64_t> {
       if (!v) return std::nullopt;
@@ -259,10 +262,11 @@ std::shared_ptr<StreamState> StreamState::create(Socket socket,
       return nullptr;
     }
   }
-  state->sockname_ = to_endpoint(local);
-  if (!no_peer) state->peername_ = to_endpoint(remote);
+  state->endpoints_ = backend_common::SockaddrPair::pack(
+      no_peer ? nullptr : static_cast<const sockaddr*>(remote.data()), remote.size(),
+      static_cast<const sockaddr*>(local.data()), local.size());
   ContextRegistry& registry = ContextRegistry::of(state->executor_);
-  if (registry.add(state)) state->registry_ = &registry;
+  if (registry.add(*state)) state->registry_ = &registry;
   // Read from the start, before any read is asked for, as asyncio's
   // transports do from connection_made: what arrives is buffered (up to the
   // pause threshold) and the peer's EOF or reset is seen. (Not on a context
@@ -280,21 +284,20 @@ std::shared_ptr<StreamState> StreamState::create(Socket socket,
 // (the execution context is being destroyed), the socket's destructor closes
 // it.
 StreamState::~StreamState() {
-  if (registry_) registry_->remove(this);
+  if (registry_) registry_->remove(*this);
+  if (loss_listener_) loss_listener_->stream_detached(*this);
 }
 
 void StreamState::on_context_shutdown() {
   registry_ = nullptr;
-  on_lost_ = nullptr;
+  if (LossListener* l = std::exchange(loss_listener_, nullptr)) l->stream_detached(*this);
   // Taken out first: destroying a handler may destroy the last user handle,
   // which abandons this stream (an abort, now) and re-enters the driver.
   if (read_handler_) conn_.reader().cancel_pending_read();
   std::unique_ptr<ReadHandler> read = std::move(read_handler_);
   read_slot_ = asio::cancellation_slot();
-  std::vector<std::unique_ptr<StatusHandler>> drains = std::move(drain_handlers_);
-  drain_handlers_.clear();
-  std::vector<std::unique_ptr<StatusHandler>> closeds = std::move(closed_handlers_);
-  closed_handlers_.clear();
+  HandlerQueue<std::error_code> drains = std::move(drain_handlers_);
+  HandlerQueue<std::error_code> closeds = std::move(closed_handlers_);
   std::vector<std::unique_ptr<StatusHandler>> handshakes;
   if (tls_extras_) {
     handshakes = std::move(tls_extras_->handshake_waiters);
@@ -442,27 +445,31 @@ StatusPoll StreamState::begin_drain() {
 }
 
 void StreamState::wait_drain(std::unique_ptr<StatusHandler> handler) {
-  drain_handlers_.push_back(std::move(handler));
+  drain_handlers_.push(std::move(handler));
 }
 
 void StreamState::wait_closed_pending(std::unique_ptr<StatusHandler> handler) {
-  closed_handlers_.push_back(std::move(handler));
+  closed_handlers_.push(std::move(handler));
 }
 
 void StreamState::withdraw_status_handler(const StatusHandler* handler) {
-  for (auto* list : {&drain_handlers_, &closed_handlers_}) {
-    std::erase_if(*list, [handler](const std::unique_ptr<StatusHandler>& h) {
-      return h.get() == handler;
-    });
-  }
+  if (drain_handlers_.remove(handler) == nullptr) (void)closed_handlers_.remove(handler);
 }
 
 void StreamState::start_wait_closed(std::unique_ptr<StatusHandler> handler) {
   if (StatusPoll p = conn_.writer().wait_closed()) {
     if (handler->complete(to_error_code(*p))) completion_posted();
   } else {
-    closed_handlers_.push_back(std::move(handler));
+    closed_handlers_.push(std::move(handler));
   }
+}
+
+std::optional<asio_backend::Endpoint> StreamState::peername() const {
+  return to_endpoint(endpoints_.peer());
+}
+
+std::optional<asio_backend::Endpoint> StreamState::sockname() const {
+  return to_endpoint(endpoints_.local());
 }
 
 int StreamState::native_handle() { return socket_.is_open() ? socket_.native_handle() : -1; }
@@ -675,11 +682,7 @@ void StreamState::lose(std::error_code error, bool reset) {
   if (reset) socket_.set_option(asio::socket_base::linger(true, 0), ignored);
   socket_.close(ignored);
   deliver(conn_.connection_lost(error));
-  if (on_lost_) {
-    std::function<void()> on_lost = std::move(on_lost_);
-    on_lost_ = nullptr;
-    on_lost();
-  }
+  if (LossListener* l = std::exchange(loss_listener_, nullptr)) l->stream_lost(*this);
   update_tls_timer();  // nothing is in progress any more: cancel
 }
 
@@ -694,17 +697,15 @@ void StreamState::deliver(Completions completions, ReadPoll* read) {
   }
   if (completions.drain) {
     const std::error_code ec = to_error_code(*completions.drain);
-    std::vector<std::unique_ptr<StatusHandler>> handlers = std::move(drain_handlers_);
-    drain_handlers_.clear();
-    for (auto& h : handlers) {
+    HandlerQueue<std::error_code> handlers = std::move(drain_handlers_);
+    while (std::unique_ptr<StatusHandler> h = handlers.pop()) {
       if (h->complete(ec)) completion_posted();
     }
   }
   if (completions.closed) {
     const std::error_code ec = to_error_code(*completions.closed);
-    std::vector<std::unique_ptr<StatusHandler>> handlers = std::move(closed_handlers_);
-    closed_handlers_.clear();
-    for (auto& h : handlers) {
+    HandlerQueue<std::error_code> handlers = std::move(closed_handlers_);
+    while (std::unique_ptr<StatusHandler> h = handlers.pop()) {
       if (h->complete(ec)) completion_posted();
     }
   }
@@ -799,7 +800,7 @@ void StreamState::start_tls(TlsContext context, asio_backend::StartTlsOptions op
     continue_start_tls(to_error_code(*drained), std::move(tls), options, std::move(handler));
     return;
   }
-  drain_handlers_.push_back(make_pending_handler<std::error_code>(
+  drain_handlers_.push(make_pending_handler<std::error_code>(
       [weak = weak_from_this(), tls = std::move(tls), options = std::move(options),
        handler = std::move(handler)](std::error_code drained) mutable {
         if (std::shared_ptr<StreamState> self = weak.lock()) {
@@ -900,11 +901,11 @@ void StreamWriter::set_write_buffer_limits(std::optional<std::int64_t> high,
 
 std::optional<std::string> StreamWriter::get_extra_info(std::string_view name) const {
   if (name == "peername") {
-    if (const auto& p = state().peername()) return to_string(*p);
+    if (std::optional<Endpoint> p = state().peername()) return to_string(*p);
     return std::nullopt;
   }
   if (name == "sockname") {
-    if (const auto& s = state().sockname()) return to_string(*s);
+    if (std::optional<Endpoint> s = state().sockname()) return to_string(*s);
     return std::nullopt;
   }
   if (name == "socket") {

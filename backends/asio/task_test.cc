@@ -228,6 +228,30 @@ TEST(TaskFormsTest, DestroyingAWaitingTaskWithdrawsItsReadAndLosesNoBytes) {
   }(b));
 }
 
+// A task destroyed while its drain waits drops its waiter: the drain's end
+// later resumes nothing (ASan would see a resumed, destroyed frame).
+TEST(TaskFormsTest, DestroyingATaskWhoseDrainWaitsDropsItsWaiter) {
+  asio::io_context io(1);
+  auto [a, b] = unix_pair(io);
+  b.writer.set_write_buffer_limits(1024, 0);
+  const std::string big(8 * 1024 * 1024, 'x');
+  {
+    Task<void> t = [](StreamWriter w, const std::string& data) -> Task<void> {
+      w.write(data);
+      co_await w.drain();
+    }(b.writer, big);
+    t.start();
+    io.poll();
+    EXPECT_FALSE(t.done());
+  }  // destroyed while draining
+  run(io, [](Stream& a, Stream& b, std::size_t n) -> asio::awaitable<void> {
+    const std::string all =
+        co_await a.reader.async_readexactly(static_cast<std::int64_t>(n), use_awaitable);
+    EXPECT_EQ(all.size(), n);
+    co_await b.writer.async_drain(use_awaitable);  // the writer still works
+  }(a, b, big.size()));
+}
+
 TEST(TaskFormsTest, AsyncRunRethrowsTheTasksExceptionThroughUseAwaitable) {
   asio::io_context io(1);
   std::string what;

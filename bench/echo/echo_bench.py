@@ -4,7 +4,7 @@ note). ./dev bench runs it, then bench/report.py turns the lines into
 BENCHMARKS.md.
 
     /usr/bin/python3 bench/echo/echo_bench.py --bin DIR --out FILE.jsonl \
-        [--reps 3] [--duration 1.5] [--servers a,b,...]
+        [--reps 3] [--duration 1.5] [--servers a,b,...] [--memory-only | --no-memory]
 
 DIR holds the binaries (copied out of bazel-out by ./dev bench): the
 load_generator, the bench/echo servers, and the examples' echo_server of each
@@ -22,7 +22,9 @@ Then, once per server, memory per connection: VmRSS of the whole server
 (/proc/PID/status) after a warm-up connection, with 1,000 idle connections,
 after one echo on each, one connection after the other (what a connection
 keeps), and after one more echo on all of them at once (a burst: what the
-allocator keeps of the peak).
+allocator keeps of the peak). --memory-only skips the load runs (only the
+memory records, a few seconds per server); --no-memory skips the memory
+measurement.
 
 Traffic stays on 127.0.0.1; every run is bounded in time and the generator
 stops by itself.
@@ -242,8 +244,12 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--duration", type=float, default=1.5)
     ap.add_argument("--servers", default="", help="comma-separated subset of the server names")
-    ap.add_argument("--no-memory", action="store_true")
+    only = ap.add_mutually_exclusive_group()
+    only.add_argument("--no-memory", action="store_true", help="skip the memory measurement")
+    only.add_argument("--memory-only", action="store_true", help="only the memory measurement")
     args = ap.parse_args()
+    if args.memory_only:
+        args.reps = 0
     raise_nofile()
     wanted = set(filter(None, args.servers.split(",")))
     servers = []

@@ -13,6 +13,9 @@
 // removes itself in its destructor unless the registry told it the context
 // shut down (then the registry forgets it first). on_context_shutdown() runs
 // without the registry's lock held and may destroy other registered objects.
+// The registry links the objects into an intrusive list (their ShutdownHook
+// base holds the links): registering a stream allocates nothing, removing it
+// is O(1).
 //
 // It also keeps the context's BufferPool (core/buffer_pool.h): the blocks a
 // stream's reader and writer take when busy and give back when idle, reused
@@ -30,7 +33,6 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
-#include <unordered_map>
 #include <vector>
 
 #include <asio/any_io_executor.hpp>
@@ -40,6 +42,7 @@
 #include <asio/io_context.hpp>
 #include <asio/query.hpp>
 
+#include "backends/asio/internal/intrusive_list.h"
 #include "core/buffer_pool.h"
 
 namespace sluice::asio_backend_internal {
@@ -50,12 +53,17 @@ inline constexpr std::size_t kPoolBlockSize = 16 * 1024;
 // At most this many free blocks kept per context (128 KiB).
 inline constexpr std::size_t kPoolMaxFree = 8;
 
-class ShutdownHook {
+// ShutdownHook: what the registry tracks (its links are the base).
+class ShutdownHook : public ListLinks<ShutdownHook> {
  public:
   virtual ~ShutdownHook() = default;
   // on_context_shutdown: the execution context is shutting down: destroy
   // every handler held, without invoking it, and forget the registry.
   virtual void on_context_shutdown() = 0;
+  // lock_hook: a shared_ptr owning this object, or null once its owners are
+  // gone (its destructor is about to remove it). Called under the
+  // registry's lock: must not call back into the registry.
+  virtual std::shared_ptr<ShutdownHook> lock_hook() = 0;
 };
 
 class ContextRegistry final : public asio::execution_context::service {
@@ -69,18 +77,19 @@ class ContextRegistry final : public asio::execution_context::service {
     return asio::use_service<ContextRegistry>(asio::query(executor, asio::execution::context));
   }
 
-  // add: track `hook` (keyed by its address). False once the context shut
-  // down (the object is then not tracked).
-  bool add(const std::shared_ptr<ShutdownHook>& hook) {
+  // add: track `hook` (not tracked yet). False once the context shut down
+  // (the object is then not tracked).
+  bool add(ShutdownHook& hook) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (shut_down_) return false;
-    hooks_[hook.get()] = hook;
+    hooks_.push_back(hook);
     return true;
   }
 
-  void remove(const ShutdownHook* hook) {
+  // remove: stop tracking `hook` (a no-op if it is not tracked).
+  void remove(ShutdownHook& hook) {
     std::lock_guard<std::mutex> lock(mutex_);
-    hooks_.erase(hook);
+    hooks_.remove(hook);
   }
 
   // pool: the context's BufferPool for a stream running on `executor`, or
@@ -106,9 +115,10 @@ class ContextRegistry final : public asio::execution_context::service {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       shut_down_ = true;
-      for (auto& [raw, weak] : hooks_) {
-        if (std::shared_ptr<ShutdownHook> h = weak.lock()) live.push_back(std::move(h));
-      }
+      live.reserve(hooks_.size());
+      hooks_.for_each([&](ShutdownHook& hook) {
+        if (std::shared_ptr<ShutdownHook> h = hook.lock_hook()) live.push_back(std::move(h));
+      });
       hooks_.clear();
     }
     for (auto& h : live) h->on_context_shutdown();
@@ -123,7 +133,7 @@ class ContextRegistry final : public asio::execution_context::service {
   std::mutex mutex_;
   bool shut_down_ = false;
   std::shared_ptr<BufferPool> pool_;
-  std::unordered_map<const ShutdownHook*, std::weak_ptr<ShutdownHook>> hooks_;
+  IntrusiveList<ShutdownHook, ShutdownHook> hooks_;
 };
 
 }  // namespace sluice::asio_backend_internal

@@ -143,6 +143,9 @@ auto track_work(const Executor& ex) {
 }
 
 template <typename... Args>
+class HandlerQueue;
+
+template <typename... Args>
 class PendingHandler {
  public:
   virtual ~PendingHandler() = default;
@@ -157,6 +160,13 @@ class PendingHandler {
   // (if any) completion_ran(). Preconditions: runs_on_io_executor(), the
   // caller runs on that executor, and not inside an initiating function.
   virtual void invoke_now(Args... args) = 0;
+
+ private:
+  friend class HandlerQueue<Args...>;
+
+  // The next handler in a HandlerQueue (handler_queue.h); null when not
+  // queued.
+  PendingHandler* queue_next_ = nullptr;
 };
 
 template <typename Handler, typename... Args>
@@ -164,17 +174,24 @@ class PendingHandlerImpl final : public PendingHandler<Args...> {
  public:
   PendingHandlerImpl(Handler handler, const asio::any_io_executor& io_executor,
                      std::weak_ptr<CompletionObserver> observer)
-      : io_executor_(io_executor),
-        io_work_(asio::prefer(io_executor, asio::execution::outstanding_work.tracked)),
+      : io_work_(asio::prefer(io_executor, asio::execution::outstanding_work.tracked)),
         handler_work_(handler_work(handler, io_executor)),
         observer_(std::move(observer)),
         handler_(std::move(handler)) {}
 
   bool complete(Args... args) override {
-    return post_completion(io_executor_, observer_.lock(), std::move(handler_), std::move(args)...);
+    return post_completion(asio::prefer(io_work_, asio::execution::outstanding_work.untracked),
+                           observer_.lock(), std::move(handler_), std::move(args)...);
   }
 
-  bool runs_on_io_executor() const override { return runs_on(handler_, io_executor_); }
+  bool runs_on_io_executor() const override {
+    // handler_work() leaves handler_work_ empty exactly then.
+    if constexpr (std::is_same_v<HandlerExecutor, asio::any_io_executor>) {
+      return !handler_work_;
+    } else {
+      return false;
+    }
+  }
 
   void invoke_now(Args... args) override {
     BoundHandler<Handler, Args...>{std::move(handler_), std::tuple<Args...>(std::move(args)...),
@@ -206,7 +223,9 @@ class PendingHandlerImpl final : public PendingHandler<Args...> {
     return (size + sizeof(Unit) - 1) / sizeof(Unit);
   }
 
-  asio::any_io_executor io_executor_;
+  // The I/O executor, kept only in its work-tracking form (complete() gets
+  // the plain one back with prefer(untracked)): every waiting operation
+  // holds one of these, e.g. each idle connection's pending read.
   asio::any_io_executor io_work_;
   decltype(track_work(std::declval<const HandlerExecutor&>())) handler_work_;
   std::weak_ptr<CompletionObserver> observer_;

@@ -67,9 +67,24 @@
 //   pointer). A plain connection made by open_connection allocates it to
 //   remember its host.
 //
+// Memory (issue 8 counts bytes per idle connection): an idle plain
+// connection is this object (sizeof is about 640 bytes, nearly half of it
+// the core's Connection), allocated together with its shared_ptr control
+// block (std::make_shared: a weak_ptr left behind, e.g. in a cancellation
+// slot, keeps the block until it goes), the packed endpoints (SockaddrPair:
+// one pointer here, a block of 34 bytes for IPv4, 58 for IPv6), the
+// StreamOwner, the handler of a read that waits (a PendingHandler) and
+// Asio's own state (its per-descriptor reactor state, the read wait's
+// operation). Being tracked costs no allocation: the ContextRegistry and a
+// server link the stream into intrusive lists (ShutdownHook's links,
+// ListLinks<ServerClientsTag>), and the drains and wait_closeds wait in
+// HandlerQueues (one pointer each). No receive buffer is held while idle
+// (see Reading above).
+//
 // Ownership and lifetime: a StreamState is shared by the StreamOwner (the
-// user's handles), by every internal asynchronous operation in flight (a wait,
-// a posted flush) and by the server's bookkeeping (weakly). When the last user
+// user's handles) and by every internal asynchronous operation in flight (a
+// wait, a posted flush); a server tracks it without owning it (its
+// LossListener: told when it is lost or goes first). When the last user
 // handle goes, abandon() closes the connection (flush, then FIN, as asyncio's
 // StreamWriter.__del__ does) unless it is already closing; the operations in
 // flight keep the StreamState alive until the close is done;
@@ -88,7 +103,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -104,8 +118,11 @@
 
 #include "backends/asio/endpoint.h"
 #include "backends/asio/internal/context_registry.h"
+#include "backends/asio/internal/handler_queue.h"
+#include "backends/asio/internal/intrusive_list.h"
 #include "backends/asio/internal/pending_handler.h"
 #include "backends/asio/options.h"
+#include "backends/common/sockaddr_pair.h"
 #include "core/connection.h"
 
 namespace sluice::asio_backend_internal {
@@ -163,9 +180,37 @@ std::error_code to_error_code(const Status& status);
 std::optional<StreamError> validate_options(const asio_backend::StreamOptions& options,
                                             std::optional<TlsRole> role, std::string_view host);
 
+class StreamState;
+
+// ServerClientsTag: a server's list of its active connections
+// (IntrusiveList<StreamState, ServerClientsTag>, server.cc).
+struct ServerClientsTag;
+
+// LossListener: whoever tracks a stream until it is lost (a server counting
+// its active connections). Set with StreamState::set_loss_listener.
+class LossListener {
+ public:
+  // stream_lost: `stream` was just lost. Called once, inside the driver:
+  // must not call user code.
+  virtual void stream_lost(StreamState& stream) = 0;
+  // stream_detached: `stream` is being destroyed, or its context shut down,
+  // before it was lost: forget it.
+  virtual void stream_detached(StreamState& stream) = 0;
+
+ protected:
+  ~LossListener() = default;
+};
+
 class StreamState final : public ShutdownHook,
+                          public ListLinks<ServerClientsTag>,
                           public CompletionObserver,
                           public std::enable_shared_from_this<StreamState> {
+  // Only create() makes a StreamState (the constructor is public for
+  // std::make_shared: the object and its control block in one allocation).
+  struct CreateKey {
+    explicit CreateKey() = default;
+  };
+
  public:
   // create: wrap a connected socket (made non-blocking; TCP_NODELAY per
   // options). With options.ssl the TLS handshake starts at once (the
@@ -176,6 +221,8 @@ class StreamState final : public ShutdownHook,
   static std::shared_ptr<StreamState> create(Socket socket,
                                              const asio_backend::StreamOptions& options,
                                              std::error_code& ec, std::string_view host = {});
+  StreamState(CreateKey, Socket socket, const asio_backend::StreamOptions& options,
+              std::string_view host);
   ~StreamState() override;
 
   StreamState(const StreamState&) = delete;
@@ -244,9 +291,10 @@ class StreamState final : public ShutdownHook,
   // ---- Extra info. -------------------------------------------------------------
 
   // Captured when the stream was made (asyncio does the same), so they stay
-  // readable after the close.
-  const std::optional<asio_backend::Endpoint>& peername() const { return peername_; }
-  const std::optional<asio_backend::Endpoint>& sockname() const { return sockname_; }
+  // readable after the close; kept packed (endpoints_), made into Endpoints
+  // on demand.
+  std::optional<asio_backend::Endpoint> peername() const;
+  std::optional<asio_backend::Endpoint> sockname() const;
   // The socket's descriptor, -1 once closed.
   int native_handle();
   // write_some calls so far (coalescing is observable through it).
@@ -261,10 +309,10 @@ class StreamState final : public ShutdownHook,
   // closing; aborts (RST) if the execution context has shut down, since no
   // loop is left to flush with.
   void abandon();
-  // set_on_lost: called once, inside the driver, when the connection is lost
-  // (servers count their active connections with it). Must not call user
-  // code.
-  void set_on_lost(std::function<void()> on_lost) { on_lost_ = std::move(on_lost); }
+  // set_loss_listener: tell `listener` when the connection is lost (or
+  // when this stream goes first: see LossListener). A listener that goes
+  // first sets null here.
+  void set_loss_listener(LossListener* listener) { loss_listener_ = listener; }
 
   // make_handler: a PendingHandler for an operation of this stream that has
   // to wait (its completion is counted: see completion_posted()).
@@ -280,12 +328,11 @@ class StreamState final : public ShutdownHook,
   // ShutdownHook: the execution context is going away: destroy the waiting
   // handlers without invoking them (what Asio does with its own).
   void on_context_shutdown() override;
+  std::shared_ptr<ShutdownHook> lock_hook() override { return weak_from_this().lock(); }
 
  private:
   // What TLS needs beyond the Connection (stream.cc); see the file comment.
   struct TlsExtras;
-
-  StreamState(Socket socket, const asio_backend::StreamOptions& options, std::string_view host);
 
   // schedule: post one pump() unless one is already posted or the driver has
   // nothing to do.
@@ -336,8 +383,8 @@ class StreamState final : public ShutdownHook,
   std::unique_ptr<ReadHandler> read_handler_;
   asio::cancellation_slot read_slot_;
   std::uint64_t read_id_ = 0;
-  std::vector<std::unique_ptr<StatusHandler>> drain_handlers_;
-  std::vector<std::unique_ptr<StatusHandler>> closed_handlers_;
+  HandlerQueue<std::error_code> drain_handlers_;
+  HandlerQueue<std::error_code> closed_handlers_;
   StreamErrorSlot last_error_;  // boxed: 8 bytes until a read fails
 
   std::uint64_t send_calls_ = 0;
@@ -355,9 +402,10 @@ class StreamState final : public ShutdownHook,
   // comment).
   std::unique_ptr<TlsExtras> tls_extras_;
 
-  std::optional<asio_backend::Endpoint> peername_;
-  std::optional<asio_backend::Endpoint> sockname_;
-  std::function<void()> on_lost_;
+  // The peer's and the local address (an Endpoint is 136 bytes; the packed
+  // pair is a pointer to a block sized to fit).
+  backend_common::SockaddrPair endpoints_;
+  LossListener* loss_listener_ = nullptr;
   // Null once the context shut down (or if it had when this was made).
   ContextRegistry* registry_ = nullptr;
 };

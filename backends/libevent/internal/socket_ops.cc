@@ -6,7 +6,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -63,35 +62,10 @@ std::optional<libevent_backend::Endpoint> peer_endpoint(int fd) {
   return libevent_backend::Endpoint(reinterpret_cast<const sockaddr*>(&ss), len);
 }
 
-EndpointPair EndpointPair::capture(int fd) {
-  sockaddr_storage peer{};
-  sockaddr_storage local{};
-  socklen_t peer_len = sizeof(peer);
-  socklen_t local_len = sizeof(local);
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) < 0) peer_len = 0;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) < 0) local_len = 0;
-  peer_len = std::min<socklen_t>(peer_len, sizeof(peer));
-  local_len = std::min<socklen_t>(local_len, sizeof(local));
-  EndpointPair pair;
-  if (peer_len == 0 && local_len == 0) return pair;
-  pair.data_ = std::make_unique<unsigned char[]>(2 + peer_len + local_len);
-  pair.data_[0] = static_cast<unsigned char>(peer_len);
-  pair.data_[1] = static_cast<unsigned char>(local_len);
-  std::memcpy(&pair.data_[2], &peer, peer_len);
-  std::memcpy(&pair.data_[2 + peer_len], &local, local_len);
-  return pair;
-}
-
-std::optional<libevent_backend::Endpoint> EndpointPair::get(int which) const {
-  if (!data_) return std::nullopt;
-  const std::size_t len = data_[which];
-  if (len == 0) return std::nullopt;
-  const std::size_t offset = 2 + (which == 0 ? 0 : data_[0]);
-  // Copied out first: the packed bytes are not aligned for a sockaddr.
-  sockaddr_storage ss{};
-  std::memcpy(&ss, &data_[offset], len);
-  return libevent_backend::Endpoint(reinterpret_cast<const sockaddr*>(&ss),
-                                    static_cast<socklen_t>(len));
+std::optional<libevent_backend::Endpoint> to_endpoint(
+    const std::optional<backend_common::Sockaddr>& address) {
+  if (!address) return std::nullopt;
+  return libevent_backend::Endpoint(address->data(), address->size);
 }
 
 }  // namespace sluice::libevent_backend_internal

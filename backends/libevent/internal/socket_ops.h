@@ -9,11 +9,11 @@
 #ifndef SLUICE_BACKENDS_LIBEVENT_INTERNAL_SOCKET_OPS_H_
 #define SLUICE_BACKENDS_LIBEVENT_INTERNAL_SOCKET_OPS_H_
 
-#include <memory>
 #include <optional>
 #include <system_error>
 #include <utility>
 
+#include "backends/common/sockaddr_pair.h"
 #include "backends/libevent/endpoint.h"
 
 namespace sluice::libevent_backend_internal {
@@ -65,25 +65,11 @@ void set_linger_zero(int fd);
 std::optional<libevent_backend::Endpoint> local_endpoint(int fd);
 std::optional<libevent_backend::Endpoint> peer_endpoint(int fd);
 
-// EndpointPair: a connection's peer and local addresses, captured once (when
-// the stream is made, as asyncio does) and kept packed in one small heap block
-// sized to fit: an Endpoint holds a 128-byte sockaddr_storage, an IPv4 pair
-// needs 32 bytes. Every connection keeps one, so it stays small.
-class EndpointPair {
- public:
-  EndpointPair() = default;
-  // capture: getpeername / getsockname of `fd` (either may be unknown).
-  static EndpointPair capture(int fd);
-
-  std::optional<libevent_backend::Endpoint> peer() const { return get(0); }
-  std::optional<libevent_backend::Endpoint> local() const { return get(1); }
-
- private:
-  std::optional<libevent_backend::Endpoint> get(int which) const;
-  // [peer length][local length][peer bytes][local bytes]; a length of 0 means
-  // unknown. Null when both are unknown.
-  std::unique_ptr<unsigned char[]> data_;
-};
+// to_endpoint: an address of a connection's SockaddrPair (the packed peer and
+// local addresses every StreamState keeps, backends/common/sockaddr_pair.h)
+// as an Endpoint; nullopt stays nullopt.
+std::optional<libevent_backend::Endpoint> to_endpoint(
+    const std::optional<backend_common::Sockaddr>& address);
 
 }  // namespace sluice::libevent_backend_internal
 

@@ -165,7 +165,7 @@ std::shared_ptr<StreamState> StreamState::create(std::shared_ptr<LoopContext> lo
     state->async_.writer().set_write_buffer_limits(as_int(options.write_high_water),
                                                    as_int(options.write_low_water));
   }
-  state->endpoints_ = EndpointPair::capture(fd);
+  state->endpoints_ = backend_common::SockaddrPair::capture(fd);
   state->self_ = state;
   state->update_interest();  // also arms the handshake timer
   // A TLS client's ClientHello is queued already: send it at the end of this

@@ -51,13 +51,13 @@
 // Memory: an idle plain connection is this object (sizeof is about 480
 // bytes, most of it the core's Connection, allocated together with its
 // shared_ptr control block), its event (128 bytes), its packed endpoints
-// (EndpointPair) and the StreamOwner, and no receive buffer (the core
-// releases it when empty). What only TLS needs (the timer, its timeouts)
-// lives in a TlsExtras block allocated on first need - when a connection is
-// made with ssl, or at start_tls - so plain connections pay one null
-// pointer, which fits in padding: sizeof(StreamState) did not grow. A client
-// made by open_connection(host) also gets the block, holding just the host,
-// start_tls's default server_hostname.
+// (backends/common/sockaddr_pair.h) and the StreamOwner, and no receive
+// buffer (the core releases it when empty). What only TLS needs (the timer,
+// its timeouts) lives in a TlsExtras block allocated on first need - when a
+// connection is made with ssl, or at start_tls - so plain connections pay
+// one null pointer, which fits in padding: sizeof(StreamState) did not grow.
+// A client made by open_connection(host) also gets the block, holding just
+// the host, start_tls's default server_hostname.
 //
 // Ownership and lifetime: shared by the StreamOwner (the user's handles), by
 // a scheduled pump, and by itself while the socket is open (so a connection
@@ -177,8 +177,8 @@ class StreamState final : public std::enable_shared_from_this<StreamState> {
 
   // Captured when the stream was made (asyncio does the same), so they stay
   // readable after the close.
-  std::optional<libevent_backend::Endpoint> peername() const { return endpoints_.peer(); }
-  std::optional<libevent_backend::Endpoint> sockname() const { return endpoints_.local(); }
+  std::optional<libevent_backend::Endpoint> peername() const { return to_endpoint(endpoints_.peer()); }
+  std::optional<libevent_backend::Endpoint> sockname() const { return to_endpoint(endpoints_.local()); }
   // The descriptor, -1 once the connection is lost.
   int fd() const { return fd_; }
   // default_server_hostname: the host open_connection was given ("" if
@@ -297,7 +297,7 @@ class StreamState final : public std::enable_shared_from_this<StreamState> {
   // Set while the socket is open: the connection keeps itself alive.
   std::shared_ptr<StreamState> self_;
   ConnectionObserver* observer_ = nullptr;
-  EndpointPair endpoints_;
+  backend_common::SockaddrPair endpoints_;
   // Null for plain connections (see TlsExtras).
   std::unique_ptr<TlsExtras> tls_;
   std::uint64_t send_calls_ = 0;
