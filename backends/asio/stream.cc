@@ -550,28 +550,40 @@ void StreamState::completion_ran() {
 
 void StreamState::pump() {
   if (conn_.is_lost()) return;
-  pump_write();
+  const bool sent = pump_write();
   if (conn_.is_lost()) return;
-  if (conn_.want_read() && !read_wait_) {
-    read_wait_ = true;
-    socket_.async_wait(Socket::wait_read, [self = shared_from_this()](std::error_code ec) {
-      self->read_wait_ = false;
-      self->on_readable(ec);
-    });
-  }
+  arm_read(sent);
   update_tls_timer();
 }
 
-void StreamState::pump_write() {
+void StreamState::arm_read(bool sent) {
+  if (!conn_.want_read() || read_wait_) return;
+  read_wait_ = true;
+  if (sent && probe_skip_ == 0) {
+    asio::post(executor_, [self = shared_from_this()] {
+      self->read_wait_ = false;
+      self->on_readable(std::error_code(), /*probe=*/true);
+    });
+    return;
+  }
+  if (probe_skip_ > 0) --probe_skip_;
+  socket_.async_wait(Socket::wait_read, [self = shared_from_this()](std::error_code ec) {
+    self->read_wait_ = false;
+    self->on_readable(ec);
+  });
+}
+
+bool StreamState::pump_write() {
+  bool any_sent = false;
   for (int sends = 0;;) {
     switch (conn_.write_action()) {
       case WriteAction::kNone:
-        return;
+        return any_sent;
       case WriteAction::kSend: {
-        if (write_wait_) return;
+        if (write_wait_) return any_sent;
         if (sends++ == kMaxSendsPerPump) {
           schedule();  // yield to the other connections, go on next turn
-          return;
+          return any_sent;
         }
         std::array<std::string_view, kMaxSendViews> views;
         std::array<asio::const_buffer, kMaxSendViews> buffers;
@@ -596,12 +608,13 @@ void StreamState::pump_write() {
             self->write_wait_ = false;
             self->on_writable(e);
           });
-          return;
+          return any_sent;
         }
         if (ec) {
           lose(ec, false);
-          return;
+          return any_sent;
         }
+        any_sent = true;
         deliver(conn_.bytes_sent(sent));
         continue;
       }
@@ -610,22 +623,22 @@ void StreamState::pump_write() {
         socket_.shutdown(asio::socket_base::shutdown_send, ec);
         if (ec) {
           lose(ec, false);
-          return;
+          return any_sent;
         }
         conn_.write_eof_sent();
         continue;
       }
       case WriteAction::kClose:
         lose(std::error_code(), false);
-        return;
+        return any_sent;
       case WriteAction::kAbort:
         lose(std::error_code(), true);
-        return;
+        return any_sent;
     }
   }
 }
 
-void StreamState::on_readable(std::error_code ec) {
+void StreamState::on_readable(std::error_code ec, bool probe) {
   if (conn_.is_lost()) return;
   if (ec && ec != asio::error::operation_aborted) {
     lose(ec, false);
@@ -644,6 +657,7 @@ void StreamState::on_readable(std::error_code ec) {
     const std::size_t n = socket_.read_some(asio::mutable_buffer(space.data(), want), rec);
     if (rec == asio::error::would_block || rec == asio::error::try_again) {
       (void)conn_.commit_received(0);
+      if (probe && i == 0) probe_skip_ = kProbeSkipAfterMiss;  // a miss
       break;
     }
     if (rec == asio::error::eof) {
@@ -667,8 +681,18 @@ void StreamState::on_readable(std::error_code ec) {
     deliver(conn_.commit_received(n), &read);
     if (n < want) break;  // the socket is most likely drained
   }
-  if (!lost) pump();
-  if (read) finish_read(std::move(*read));
+  if (lost) {
+    if (read) finish_read(std::move(*read));
+    return;
+  }
+  if (read) {
+    // The handler first (its reply decides how to wait: see arm_read), then
+    // the rest of the driver's work, unless its flush is held: the last of
+    // its completions pumps (completion_ran).
+    finish_read(std::move(*read));
+    if (flush_held_) return;
+  }
+  pump();
 }
 
 void StreamState::on_writable(std::error_code ec) {

@@ -18,6 +18,14 @@
 //     reader paused at 2*limit, EOF, closing) or kMaxReadsPerEvent reads were
 //     done (fairness). The buffered bytes therefore never exceed
 //     2*limit + kReceiveChunk.
+//     After a send, the wait is not armed at once: a probe is posted first,
+//     which reads if the peer has answered meanwhile (a ping-pong peer
+//     usually has, by the time the loop has served the other connections).
+//     A hit costs one recv (no epoll_ctl, no epoll_wait); a miss arms the
+//     wait as before, and the next kProbeSkipAfterMiss arms go without a
+//     probe. (Asio's async_wait re-arms the descriptor with epoll_ctl every
+//     time; a speculative async_read_some would need a buffer held while
+//     the connection idles.)
 //   - Writing: user calls never send inline. The first user call of a loop
 //     turn that gives the driver something to do posts one flush (schedule())
 //     to the stream's executor, so a thousand writes in one turn leave in one
@@ -138,6 +146,9 @@ inline constexpr std::size_t kReceiveChunk = 64 * 1024;
 // quarter), so a ping-pong stream reads into one pooled block (see
 // ContextRegistry::pool) while a bulk stream reads 64 KiB at a time.
 inline constexpr std::size_t kMinReceive = 4 * 1024;
+// After a probe found nothing (see the file comment), this many read waits
+// are armed without one.
+inline constexpr std::uint8_t kProbeSkipAfterMiss = 8;
 // At most this many read_some calls per readiness event, then yield.
 inline constexpr int kMaxReadsPerEvent = 16;
 // At most this many views per gather write (Asio's own limit is 64).
@@ -341,8 +352,14 @@ class StreamState final : public ShutdownHook,
   // pump: do what the Connection asks (send, shut down, close, abort; arm
   // the read wait).
   void pump();
-  void pump_write();
-  void on_readable(std::error_code ec);
+  // pump_write: returns whether bytes were sent.
+  bool pump_write();
+  // arm_read: if the Connection wants bytes and nothing is under way, probe
+  // (after a send, see the file comment) or wait for readability.
+  void arm_read(bool sent);
+  // on_readable: read what the socket has. `probe`: called by a probe, not
+  // by readiness (a first read that would block is a miss).
+  void on_readable(std::error_code ec, bool probe = false);
   void on_writable(std::error_code ec);
   // lose: the socket failed or was closed: close it, report to the Connection.
   void lose(std::error_code error, bool reset);
@@ -393,8 +410,9 @@ class StreamState final : public ShutdownHook,
   std::uint32_t completions_queued_ = 0;  // posted completions not yet run
   std::uint32_t receive_size_ = kMinReceive;  // the next read_some's size
   std::uint16_t pump_deferrals_ = 0;      // completions run while the flush is held
+  std::uint8_t probe_skip_ = 0;           // arms left without a probe after a miss
   static_assert(kMaxPumpDeferrals <= std::numeric_limits<std::uint16_t>::max());
-  bool read_wait_ : 1 = false;    // socket.async_wait(read) in flight
+  bool read_wait_ : 1 = false;    // socket.async_wait(read) or a probe in flight
   bool write_wait_ : 1 = false;   // socket.async_wait(write) in flight
   bool pump_posted_ : 1 = false;  // a pump() is posted
   bool flush_held_ : 1 = false;   // a pump waits for completions_queued_ == 0
