@@ -605,6 +605,31 @@ TEST_P(StreamTest, WritesFromACoroutineTurnLeaveInOneSend) {
   b.writer.close();
 }
 
+// A coroutine's write is sent by the same turn's pump step, which needs no
+// further turn: the loop is idle right after it (an empty extra turn would
+// cost every ping-pong request a share of a poll).
+TEST_P(StreamTest, AReplyIsSentInTheTurnThatWroteItAndNeedsNoOtherTurn) {
+  auto [a, b] = stream_pair(base(), GetParam());
+  auto loop = libevent_backend_internal::LoopContext::of(base());
+  bool replied = false;
+  Task<void> echo = [](Stream s, bool* replied) -> Task<void> {
+    std::string line = co_await s.reader.readline();  // resumed from the loop
+    s.writer.write(std::move(line));
+    *replied = true;
+  }(a, &replied);
+  echo.start();
+  b.writer.write("ping\n");
+  ASSERT_TRUE(run_until(base(), [&] { return replied; }));
+  EXPECT_EQ(a.writer.send_calls(), 1u);
+  EXPECT_TRUE(loop->idle());
+  run(base(), [](StreamReader r) -> Task<void> {
+    EXPECT_EQ(co_await r.readline(), "ping\n");
+  }(b.reader));
+  EXPECT_TRUE(echo.done());
+  a.writer.close();
+  b.writer.close();
+}
+
 // ---- Extra info.
 // ---------------------------------------------------------------------------------
 

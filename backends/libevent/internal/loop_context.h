@@ -18,7 +18,9 @@
 //      they post wait for the next turn);
 //   2. every connection woken so far is pumped once (StreamState::run_pump):
 //      it sends what its coroutines wrote during step 1, in one gather write,
-//      and updates its read/write interest.
+//      and updates its read/write interest. (So a pump scheduled during step
+//      1 arms nothing: step 2 runs it. Only one scheduled during step 2, or
+//      a post, needs another turn.)
 // So user code never runs inside a driver callback, and many small writes in
 // one turn leave in one send.
 //
@@ -103,6 +105,7 @@ class LoopContext : public std::enable_shared_from_this<LoopContext> {
   event* ready_event_ = nullptr;
   bool armed_ = false;     // the ready event is active or added
   bool in_ready_ = false;  // inside run_ready()
+  bool resuming_ = false;  // inside its step 1 (its step 2 is still to come)
   std::uint64_t turns_ = 0;
   // Posted resumptions; `running_` is the batch of the current turn (two
   // vectors swapped each turn, so a warm loop allocates nothing).
