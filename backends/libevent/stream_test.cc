@@ -605,6 +605,19 @@ TEST_P(StreamTest, WritesFromACoroutineTurnLeaveInOneSend) {
   b.writer.close();
 }
 
+TEST_P(StreamTest, ChunksOfOneTurnLeaveInOneGatherSend) {
+  auto [a, b] = stream_pair(base(), GetParam());
+  // Long enough to be adopted, not copied: three chunks, three views.
+  for (char c : {'a', 'b', 'c'}) a.writer.write(std::string(4096, c));
+  run(base(), [](StreamReader r) -> Task<void> {
+    std::string got = co_await r.readexactly(3 * 4096);
+    EXPECT_EQ(got, std::string(4096, 'a') + std::string(4096, 'b') + std::string(4096, 'c'));
+  }(b.reader));
+  EXPECT_EQ(a.writer.send_calls(), 1u);
+  a.writer.close();
+  b.writer.close();
+}
+
 // A coroutine's write is sent by the same turn's pump step, which needs no
 // further turn: the loop is idle right after it (an empty extra turn would
 // cost every ping-pong request a share of a poll).

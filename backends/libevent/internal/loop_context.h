@@ -35,10 +35,13 @@
 #ifndef SLUICE_BACKENDS_LIBEVENT_INTERNAL_LOOP_CONTEXT_H_
 #define SLUICE_BACKENDS_LIBEVENT_INTERNAL_LOOP_CONTEXT_H_
 
+#include <array>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
+#include <string_view>
 #include <vector>
 
 #include "core/buffer_pool.h"
@@ -61,6 +64,8 @@ inline constexpr std::size_t kPoolBlockSize = 16 * 1024;
 // regrows its heap (brk, page faults): that cost a ping-pong server about a
 // fifth of its CPU. More connections per turn than this allocate the rest.
 inline constexpr std::size_t kPoolMaxFree = 64;
+// At most this many views per gather write (StreamState's pump).
+inline constexpr std::size_t kMaxSendViews = 64;
 
 class LoopContext : public std::enable_shared_from_this<LoopContext> {
  public:
@@ -86,6 +91,12 @@ class LoopContext : public std::enable_shared_from_this<LoopContext> {
   // context (shared_ptr), so it outlives them.
   BufferPool& pool() { return pool_; }
 
+  // send_views: room for the views of one gather write, shared by the
+  // pumps of this loop (a pump fills it with next_send() and sends it at
+  // once, nothing in between can run another pump), so a pump does not
+  // construct 1 KiB of views on its stack for every send.
+  std::span<std::string_view, kMaxSendViews> send_views() { return send_views_; }
+
   // turns: loop turns run so far; in_ready: inside one now (introspection:
   // tests check that user code runs only there).
   std::uint64_t turns() const { return turns_; }
@@ -102,6 +113,7 @@ class LoopContext : public std::enable_shared_from_this<LoopContext> {
 
   event_base* base_;
   BufferPool pool_{kPoolBlockSize, kPoolMaxFree};
+  std::array<std::string_view, kMaxSendViews> send_views_;
   event* ready_event_ = nullptr;
   bool armed_ = false;     // the ready event is active or added
   bool in_ready_ = false;  // inside run_ready()
