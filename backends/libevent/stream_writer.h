@@ -15,7 +15,8 @@
 //
 // Sending: writes are never sent inside write(). The first write of a loop
 // turn schedules one flush for the end of that turn, so everything written
-// during the turn leaves in one gather sendmsg() (send_calls() counts them):
+// during the turn leaves in one system call (send_calls() counts them: a
+// gather sendmsg(), or send() when the queue is one contiguous view):
 // pipelined small writes cost one system call. What the socket does not take
 // at once is sent when it becomes writable.
 //
@@ -199,7 +200,7 @@ class StreamWriter {
 
   // ---- Introspection. ------------------------------------------------------------
 
-  // send_calls: sendmsg() calls made so far on this connection.
+  // send_calls: send() / sendmsg() calls made so far on this connection.
   std::uint64_t send_calls() const { return state().send_calls(); }
   // core: the sans-IO writer.
   const sluice::StreamWriter& core() const { return state().connection().writer(); }

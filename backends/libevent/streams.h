@@ -76,12 +76,13 @@
 // and an evbuffer chain per connection even when idle. With a raw event the
 // driver recv()s straight into the reader's buffer (Connection::
 // prepare_receive / commit_received: one copy, by the kernel), sends the
-// writer's queued chunks with one sendmsg() gather write (no copy), and an
-// idle connection holds no receive buffer at all (the core releases it when
-// empty). Read interest (EV_READ) is added only while the core wants to read,
-// which is the read-side backpressure: a reader paused at 2*limit stops
-// reading at the socket, the kernel buffers fill and the peer's drain()
-// blocks. Write interest (EV_WRITE) is added only while a send would block.
+// writer's queued chunks with one sendmsg() gather write (no copy; send()
+// for a single chunk), and an idle connection holds no receive buffer at all
+// (the core releases it when empty). Read interest (EV_READ) is added only
+// while the core wants to read, which is the read-side backpressure: a
+// reader paused at 2*limit stops reading at the socket, the kernel buffers
+// fill and the peer's drain() blocks. Write interest (EV_WRITE) is added
+// only while a send would block.
 // See internal/stream_state.h for the driver.
 //
 // When user code runs: never inside the backend's libevent callbacks. Waiting

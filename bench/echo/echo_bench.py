@@ -4,7 +4,8 @@ note). ./dev bench runs it, then bench/report.py turns the lines into
 BENCHMARKS.md.
 
     /usr/bin/python3 bench/echo/echo_bench.py --bin DIR --out FILE.jsonl \
-        [--reps 3] [--duration 1.5] [--servers a,b,...] [--memory-only | --no-memory]
+        [--reps 3] [--duration 1.5] [--servers a,b,...] [--configs pingpong:64:64,...]
+        [--memory-only | --no-memory]
 
 DIR holds the binaries (copied out of bazel-out by ./dev bench): the
 load_generator, the bench/echo servers, and the examples' echo_server of each
@@ -16,6 +17,8 @@ Each repetition starts every server afresh (in a rotating order, so slow drift
 of a shared machine does not favour one) and runs against it, 1.5 s each:
   pingpong and pipelined, 64 connections, lines of 64 B and 4 KiB;
   pingpong, 2,000 connections, 64 B lines (scale).
+(--configs picks some of them, e.g. --configs pingpong:64:64 alone while
+profiling one server; --servers picks servers, --no-memory skips memory.)
 The server's CPU time (user + system, /proc/PID/stat) is recorded per run:
 on a busy machine CPU per request varies less than requests per second.
 Then, once per server, memory per connection: VmRSS of the whole server
@@ -54,6 +57,7 @@ SERVERS = [
     ("sluice_libevent_example", "sluice_libevent_example", [], "examples/libevent/echo_server as shipped"),
     ("asio_raw", "asio_echo_server", [], "plain Asio: async_read_until + async_write per line"),
     ("libevent_raw", "libevent_echo_server", [], "plain libevent: bufferevent + evbuffer_readln per line"),
+    ("libevent_event", "libevent_event_echo_server", [], "libevent's loop alone: the epoll server on raw events (event_new, EV_PERSIST)"),
     ("asyncio", None, ["--loop", "asyncio"], "CPython asyncio streams (start_server, readline, write, drain)"),
     ("uvloop", None, ["--loop", "uvloop"], "the same on uvloop"),
 ]
@@ -247,11 +251,15 @@ def main():
     only = ap.add_mutually_exclusive_group()
     only.add_argument("--no-memory", action="store_true", help="skip the memory measurement")
     only.add_argument("--memory-only", action="store_true", help="only the memory measurement")
+    ap.add_argument("--configs", default="",
+                    help="comma-separated subset of the loads as MODE:CONNECTIONS:SIZE, e.g. pingpong:64:64")
     args = ap.parse_args()
     if args.memory_only:
         args.reps = 0
     raise_nofile()
     wanted = set(filter(None, args.servers.split(",")))
+    wanted_configs = set(filter(None, args.configs.split(",")))
+    configs = [c for c in CONFIGS if not wanted_configs or "%s:%d:%d" % c in wanted_configs]
     servers = []
     with open(args.out, "w") as out:
         def emit(record):
@@ -281,7 +289,7 @@ def main():
                     emit({"kind": "run", "server": name, "rep": rep, "verified": False, "error": str(e)})
                     continue
                 try:
-                    for mode, connections, size in CONFIGS:
+                    for mode, connections, size in configs:
                         emit(run_load(server, args.bin, name, rep, mode, connections, size, args.duration))
                 finally:
                     server.stop()

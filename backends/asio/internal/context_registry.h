@@ -50,8 +50,12 @@ namespace sluice::asio_backend_internal {
 // The pool's blocks: one fits what a ping-pong request needs (the reader's
 // receive and the writer's reply); bigger flows allocate their own.
 inline constexpr std::size_t kPoolBlockSize = 16 * 1024;
-// At most this many free blocks kept per context (128 KiB).
-inline constexpr std::size_t kPoolMaxFree = 8;
+// At most this many free blocks kept per context (1 MiB). A turn in which
+// 64 connections are busy holds a block each; a smaller pool frees the
+// excess and mallocs it again in the next turn, and glibc then trims and
+// regrows its heap (brk, page faults): the libevent backend measured about a
+// fifth of a ping-pong server's CPU on that (its loop_context.h).
+inline constexpr std::size_t kPoolMaxFree = 64;
 
 // ShutdownHook: what the registry tracks (its links are the base).
 class ShutdownHook : public ListLinks<ShutdownHook> {

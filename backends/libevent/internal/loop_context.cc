@@ -71,7 +71,9 @@ void LoopContext::post(std::coroutine_handle<> h) {
 
 void LoopContext::schedule_pump(std::shared_ptr<StreamState> state) {
   pumps_.push_back(std::move(state));
-  arm();
+  // Scheduled by a coroutine of this turn: the pump step below runs it, no
+  // other turn is needed.
+  if (!resuming_) arm();
 }
 
 void LoopContext::on_ready(int, short, void* self) { static_cast<LoopContext*>(self)->run_ready(); }
@@ -84,7 +86,9 @@ void LoopContext::run_ready() {
   in_ready_ = true;
   ++turns_;
   running_.swap(ready_);
+  resuming_ = true;
   for (std::size_t i = 0; i < running_.size(); ++i) running_[i].resume();
+  resuming_ = false;
   running_.clear();
   pumping_.swap(pumps_);
   for (std::size_t i = 0; i < pumping_.size(); ++i) pumping_[i]->run_pump();

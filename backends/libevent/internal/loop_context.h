@@ -18,7 +18,9 @@
 //      they post wait for the next turn);
 //   2. every connection woken so far is pumped once (StreamState::run_pump):
 //      it sends what its coroutines wrote during step 1, in one gather write,
-//      and updates its read/write interest.
+//      and updates its read/write interest. (So a pump scheduled during step
+//      1 arms nothing: step 2 runs it. Only one scheduled during step 2, or
+//      a post, needs another turn.)
 // So user code never runs inside a driver callback, and many small writes in
 // one turn leave in one send.
 //
@@ -33,10 +35,13 @@
 #ifndef SLUICE_BACKENDS_LIBEVENT_INTERNAL_LOOP_CONTEXT_H_
 #define SLUICE_BACKENDS_LIBEVENT_INTERNAL_LOOP_CONTEXT_H_
 
+#include <array>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
+#include <string_view>
 #include <vector>
 
 #include "core/buffer_pool.h"
@@ -51,8 +56,16 @@ class StreamState;
 // The pool's blocks: one fits what a ping-pong request needs (a receive of
 // kMinReceive and the reply); bigger flows allocate their own.
 inline constexpr std::size_t kPoolBlockSize = 16 * 1024;
-// At most this many free blocks kept per loop (128 KiB).
-inline constexpr std::size_t kPoolMaxFree = 8;
+// At most this many free blocks kept per loop (1 MiB). Every connection that
+// writes in a turn holds a block until step 2 sends it, so a turn's peak is
+// one block per busy connection: with 64 connections answering in one turn
+// the pool serves them all. A smaller pool frees the excess after every turn
+// and mallocs it again in the next, and the allocator then trims and
+// regrows its heap (brk, page faults): that cost a ping-pong server about a
+// fifth of its CPU. More connections per turn than this allocate the rest.
+inline constexpr std::size_t kPoolMaxFree = 64;
+// At most this many views per gather write (StreamState's pump).
+inline constexpr std::size_t kMaxSendViews = 64;
 
 class LoopContext : public std::enable_shared_from_this<LoopContext> {
  public:
@@ -78,6 +91,12 @@ class LoopContext : public std::enable_shared_from_this<LoopContext> {
   // context (shared_ptr), so it outlives them.
   BufferPool& pool() { return pool_; }
 
+  // send_views: room for the views of one gather write, shared by the
+  // pumps of this loop (a pump fills it with next_send() and sends it at
+  // once, nothing in between can run another pump), so a pump does not
+  // construct 1 KiB of views on its stack for every send.
+  std::span<std::string_view, kMaxSendViews> send_views() { return send_views_; }
+
   // turns: loop turns run so far; in_ready: inside one now (introspection:
   // tests check that user code runs only there).
   std::uint64_t turns() const { return turns_; }
@@ -94,9 +113,11 @@ class LoopContext : public std::enable_shared_from_this<LoopContext> {
 
   event_base* base_;
   BufferPool pool_{kPoolBlockSize, kPoolMaxFree};
+  std::array<std::string_view, kMaxSendViews> send_views_;
   event* ready_event_ = nullptr;
   bool armed_ = false;     // the ready event is active or added
   bool in_ready_ = false;  // inside run_ready()
+  bool resuming_ = false;  // inside its step 1 (its step 2 is still to come)
   std::uint64_t turns_ = 0;
   // Posted resumptions; `running_` is the batch of the current turn (two
   // vectors swapped each turn, so a warm loop allocates nothing).

@@ -289,7 +289,7 @@ void StreamState::on_readable() {
 }
 
 void StreamState::pump() {
-  std::array<std::string_view, kMaxSendViews> views;
+  const std::span<std::string_view, kMaxSendViews> views = loop_->send_views();
   std::array<iovec, kMaxSendViews> iov;
   int sends = 0;
   while (fd_ >= 0) {
@@ -309,15 +309,23 @@ void StreamState::pump() {
           continue;
         }
         std::size_t offered = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-          iov[i].iov_base = const_cast<char*>(views[i].data());
-          iov[i].iov_len = views[i].size();
-          offered += views[i].size();
+        ssize_t k;
+        if (n == 1) {
+          // One view (a reply): send(), which spares the kernel copying in
+          // a msghdr and an iovec array.
+          offered = views[0].size();
+          k = ::send(fd_, views[0].data(), offered, MSG_NOSIGNAL);
+        } else {
+          for (std::size_t i = 0; i < n; ++i) {
+            iov[i].iov_base = const_cast<char*>(views[i].data());
+            iov[i].iov_len = views[i].size();
+            offered += views[i].size();
+          }
+          msghdr msg{};
+          msg.msg_iov = iov.data();
+          msg.msg_iovlen = n;
+          k = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
         }
-        msghdr msg{};
-        msg.msg_iov = iov.data();
-        msg.msg_iovlen = n;
-        const ssize_t k = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
         ++sends;
         ++send_calls_;
         if (k >= 0) {

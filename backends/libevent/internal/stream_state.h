@@ -27,8 +27,10 @@
 //     connection wants (the coroutine layer's Executor::wake) schedules one
 //     pump for the end of the loop turn (LoopContext), so everything written
 //     in a turn leaves in one sendmsg() gather write of next_send()'s views
-//     (MSG_NOSIGNAL: a reset peer is an EPIPE error, never a SIGPIPE). A send
-//     that would block watches EV_WRITE until the queue is sent.
+//     (send() when there is one view: the kernel then copies no msghdr or
+//     iovec; MSG_NOSIGNAL: a reset peer is an EPIPE error, never a
+//     SIGPIPE). A send that would block watches EV_WRITE until the queue is
+//     sent.
 //     kShutdownWrite -> shutdown(SHUT_WR) then write_eof_sent(); kClose ->
 //     close() then connection_lost(); kAbort -> SO_LINGER {1, 0} + close()
 //     (an RST) then connection_lost().
@@ -104,9 +106,7 @@ inline constexpr std::size_t kReceiveChunk = 64 * 1024;
 inline constexpr std::size_t kMinReceive = 4 * 1024;
 // At most this many recv() calls per readiness event, then let others run.
 inline constexpr int kMaxReadsPerEvent = 16;
-// At most this many views per gather write.
-inline constexpr std::size_t kMaxSendViews = 64;
-// At most this many sendmsg() calls per pump, then wait for EV_WRITE.
+// At most this many send() / sendmsg() calls per pump, then wait for EV_WRITE.
 inline constexpr int kMaxSendsPerPump = 16;
 
 class StreamState;
