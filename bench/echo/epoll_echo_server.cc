@@ -1,11 +1,9 @@
 // File: bench/echo/epoll_echo_server.cc
 //
 // The ceiling: a hand-written line echo server on raw epoll, one thread,
-// that batches its writes. Every readable event is one recv() of up to 64 KiB
-// and every complete line in it is echoed with one send() (partial lines wait
-// for the rest), so many pipelined lines cost one read and one write. When a
-// send would block, the rest is kept and reading stops until it is sent
-// (backpressure). An idle connection holds no buffer.
+// that batches its writes (batching_echo.h: one recv per readable event, one
+// send of every complete line in it, backpressure; an idle connection holds
+// no buffer).
 //
 //   epoll_echo_server --host 127.0.0.1 --port P     (server_flags.h)
 
@@ -25,18 +23,17 @@
 #include <string>
 #include <vector>
 
+#include "bench/echo/batching_echo.h"
 #include "bench/echo/server_flags.h"
 
 namespace {
 
 struct Conn {
   int fd;
-  std::string in;   // a partial line
-  std::string out;  // echoed bytes the socket did not take yet
+  sluice::bench::EchoBuffers buffers;
 };
 
 int ep = -1;
-char buf[64 << 10];
 
 void set_events(Conn* c, std::uint32_t events) {
   epoll_event ev{};
@@ -50,62 +47,13 @@ void drop(Conn* c) {
   delete c;
 }
 
-// send_all: sends `data`; what does not fit goes to c->out, and reading
-// pauses until it is sent. False when the connection failed.
-bool send_all(Conn* c, const char* data, std::size_t n) {
-  while (n > 0) {
-    const ssize_t k = send(c->fd, data, n, MSG_NOSIGNAL);
-    if (k < 0) {
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) return false;
-      c->out.assign(data, n);
-      set_events(c, EPOLLOUT);
-      return true;
-    }
-    data += k;
-    n -= static_cast<std::size_t>(k);
-  }
-  return true;
-}
-
-void on_readable(Conn* c) {
-  const ssize_t n = recv(c->fd, buf, sizeof buf, 0);
-  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR && errno != EWOULDBLOCK)) {
-    drop(c);
-    return;
-  }
-  if (n < 0) return;
-  const char* data = buf;
-  std::size_t len = static_cast<std::size_t>(n);
-  if (!c->in.empty()) {
-    c->in.append(buf, len);
-    data = c->in.data();
-    len = c->in.size();
-  }
-  // Every complete line, found one by one as a line server would.
-  std::size_t end = 0;
-  while (const void* nl = std::memchr(data + end, '\n', len - end)) {
-    end = static_cast<std::size_t>(static_cast<const char*>(nl) - data) + 1;
-  }
-  std::string rest(data + end, len - end);
-  if (end > 0 && !send_all(c, data, end)) {
-    drop(c);
-    return;
-  }
-  c->in = std::move(rest);
-}
-
-void on_writable(Conn* c) {
-  const ssize_t k = send(c->fd, c->out.data(), c->out.size(), MSG_NOSIGNAL);
-  if (k < 0) {
-    if (errno != EAGAIN && errno != EINTR && errno != EWOULDBLOCK) drop(c);
-    return;
-  }
-  c->out.erase(0, static_cast<std::size_t>(k));
-  if (c->out.empty()) {
-    std::string().swap(c->out);
-    set_events(c, EPOLLIN);
-  }
+void on_ready(Conn* c, bool writable) {
+  auto watch = [c](sluice::bench::Interest i) {
+    set_events(c, i == sluice::bench::Interest::kRead ? EPOLLIN : EPOLLOUT);
+  };
+  const bool ok = writable ? sluice::bench::echo_writable(c->fd, c->buffers, watch)
+                           : sluice::bench::echo_readable(c->fd, c->buffers, watch);
+  if (!ok) drop(c);
 }
 
 int listen_on(const std::string& host, int port, int* bound_port) {
@@ -176,14 +124,13 @@ int main(int argc, char** argv) {
           setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
           epoll_event cev{};
           cev.events = EPOLLIN;
-          cev.data.ptr = new Conn{fd, {}, {}};
+          cev.data.ptr = new Conn{fd, {}};
           epoll_ctl(ep, EPOLL_CTL_ADD, fd, &cev);
         }
         continue;
       }
       Conn* c = static_cast<Conn*>(p);
-      if (events[i].events & EPOLLOUT) on_writable(c);
-      else on_readable(c);
+      on_ready(c, (events[i].events & EPOLLOUT) != 0);
     }
   }
 }

@@ -3,10 +3,8 @@
 // libevent's loop alone: the epoll server (epoll_echo_server.cc) written on
 // libevent's raw events instead of epoll, to show what libevent's own loop
 // costs. One persistent event per connection (event_new, EV_READ |
-// EV_PERSIST); every readable event is one recv() of up to 64 KiB and every
-// complete line in it is echoed with one send() (partial lines wait for the
-// rest). When a send would block, the rest is kept and the event watches
-// EV_WRITE instead of EV_READ until it is sent (backpressure).
+// EV_PERSIST) and the same echo logic (batching_echo.h); under backpressure
+// the event watches EV_WRITE instead of EV_READ until the rest is sent.
 //
 //   libevent_event_echo_server --host 127.0.0.1 --port P     (server_flags.h)
 
@@ -26,6 +24,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "bench/echo/batching_echo.h"
 #include "bench/echo/server_flags.h"
 
 namespace {
@@ -33,11 +32,8 @@ namespace {
 struct Conn {
   int fd;
   event* ev;
-  std::string in;   // a partial line
-  std::string out;  // echoed bytes the socket did not take yet
+  sluice::bench::EchoBuffers buffers;
 };
-
-char buf[64 << 10];
 
 void on_io(evutil_socket_t fd, short what, void* arg);
 
@@ -55,76 +51,20 @@ void watch(Conn* c, short events) {
   event_add(c->ev, nullptr);
 }
 
-// send_all: sends `data`; what does not fit goes to c->out, and reading
-// pauses until it is sent. False when the connection failed.
-bool send_all(Conn* c, const char* data, std::size_t n) {
-  while (n > 0) {
-    const ssize_t k = send(c->fd, data, n, MSG_NOSIGNAL);
-    if (k < 0) {
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) return false;
-      c->out.assign(data, n);
-      watch(c, EV_WRITE);
-      return true;
-    }
-    data += k;
-    n -= static_cast<std::size_t>(k);
-  }
-  return true;
-}
-
-void on_readable(Conn* c) {
-  const ssize_t n = recv(c->fd, buf, sizeof buf, 0);
-  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR && errno != EWOULDBLOCK)) {
-    drop(c);
-    return;
-  }
-  if (n < 0) return;
-  const char* data = buf;
-  std::size_t len = static_cast<std::size_t>(n);
-  if (!c->in.empty()) {
-    c->in.append(buf, len);
-    data = c->in.data();
-    len = c->in.size();
-  }
-  std::size_t end = 0;
-  while (const void* nl = std::memchr(data + end, '\n', len - end)) {
-    end = static_cast<std::size_t>(static_cast<const char*>(nl) - data) + 1;
-  }
-  std::string rest(data + end, len - end);
-  if (end > 0 && !send_all(c, data, end)) {
-    drop(c);
-    return;
-  }
-  c->in = std::move(rest);
-}
-
-void on_writable(Conn* c) {
-  const ssize_t k = send(c->fd, c->out.data(), c->out.size(), MSG_NOSIGNAL);
-  if (k < 0) {
-    if (errno != EAGAIN && errno != EINTR && errno != EWOULDBLOCK) drop(c);
-    return;
-  }
-  c->out.erase(0, static_cast<std::size_t>(k));
-  if (c->out.empty()) {
-    std::string().swap(c->out);
-    watch(c, EV_READ);
-  }
-}
-
 void on_io(evutil_socket_t, short what, void* arg) {
   Conn* c = static_cast<Conn*>(arg);
-  if (what & EV_WRITE) {
-    on_writable(c);
-  } else {
-    on_readable(c);
-  }
+  auto interest = [c](sluice::bench::Interest i) {
+    watch(c, i == sluice::bench::Interest::kRead ? EV_READ : EV_WRITE);
+  };
+  const bool ok = (what & EV_WRITE) ? sluice::bench::echo_writable(c->fd, c->buffers, interest)
+                                    : sluice::bench::echo_readable(c->fd, c->buffers, interest);
+  if (!ok) drop(c);
 }
 
 void on_accept(evconnlistener* listener, evutil_socket_t fd, sockaddr*, int, void*) {
   const int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  Conn* c = new Conn{fd, nullptr, {}, {}};
+  Conn* c = new Conn{fd, nullptr, {}};
   c->ev = event_new(evconnlistener_get_base(listener), fd, EV_READ | EV_PERSIST, on_io, c);
   event_add(c->ev, nullptr);
 }
