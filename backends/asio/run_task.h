@@ -28,8 +28,11 @@
 // be `executor`. The handler is never invoked inside this call: it is posted
 // to its associated executor (default: `executor`), even when the task
 // finishes without suspending. While the task runs, the operation keeps
-// outstanding work on both executors. If the execution context is destroyed
-// first, the task's frame is destroyed with the handlers that wait on it.
+// outstanding work on both executors. A task left waiting when the
+// execution context is destroyed is not destroyed (its frame leaks, as the
+// handlers that would resume it are destroyed without running): end its
+// streams first (close or abort them, then run the context until the task
+// returns). A server can take a Task handler directly (server.h).
 //
 // Threading: `executor`'s; not thread-safe.
 

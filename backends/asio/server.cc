@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <coroutine>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -98,25 +99,85 @@ struct ClientLauncher {
 // object outlives the coroutine it made (a lambda's captures stay valid).
 // A callback that throws before returning its coroutine is reported like
 // one that throws inside it: from the executor, then the writer is closed.
+// report_and_close: what a handler that threw gets: reported, then its
+// connection closed (from the executor).
+void report_and_close(const ClientLauncher& launcher, const std::exception_ptr& e,
+                      asio_backend::StreamWriter& writer) {
+  report_handler_exception(launcher.hook, e);
+  writer.close();
+}
+
+// A Task handler's driver: a coroutine that owns its frame (it frees itself
+// when it ends) and everything it uses.
+struct SelfOwned {
+  struct promise_type {
+    SelfOwned get_return_object() noexcept { return {}; }
+    std::suspend_never initial_suspend() noexcept { return {}; }
+    std::suspend_never final_suspend() noexcept { return {}; }
+    void return_void() noexcept {}
+    void unhandled_exception() noexcept { std::terminate(); }  // run_task catches all
+  };
+};
+
+// Resumer: a posted resumption that owns the frame until it resumes it (a
+// context destroyed before it runs destroys the frame).
+struct Resumer {
+  std::coroutine_handle<> h;
+  explicit Resumer(std::coroutine_handle<> handle) : h(handle) {}
+  Resumer(Resumer&& other) noexcept : h(std::exchange(other.h, {})) {}
+  Resumer& operator=(Resumer&&) = delete;
+  ~Resumer() {
+    if (h) h.destroy();
+  }
+  void operator()() { std::exchange(h, {}).resume(); }
+};
+
+struct ResumeOn {
+  asio::any_io_executor executor;
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) const { asio::post(executor, Resumer(h)); }
+  void await_resume() const noexcept {}
+};
+
+SelfOwned run_task(asio::any_io_executor executor, Task<void> task,
+                   std::shared_ptr<const ClientLauncher> launcher,
+                   asio_backend::StreamWriter writer) {
+  co_await ResumeOn{executor};  // start from the executor, as co_spawn does
+  std::exception_ptr error;
+  try {
+    co_await task;
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (error) report_and_close(*launcher, error, writer);
+}
+
 void launch_client(const asio::any_io_executor& executor,
                    const std::shared_ptr<const ClientLauncher>& launcher,
                    asio_backend::Stream stream) {
+  const asio_backend::ClientConnectedCallback& callback = launcher->callback;
   asio::awaitable<void> client;
+  Task<void> task;
   try {
-    client = launcher->callback(stream.reader, stream.writer);
+    if (callback.task()) {
+      task = callback.task()(stream.reader, stream.writer);
+    } else {
+      client = callback.awaitable()(stream.reader, stream.writer);
+    }
   } catch (...) {
     asio::post(executor, [launcher, writer = std::move(stream.writer),
                           e = std::current_exception()]() mutable {
-      report_handler_exception(launcher->hook, e);
-      writer.close();
+      report_and_close(*launcher, e, writer);
     });
+    return;
+  }
+  if (task.valid()) {
+    run_task(executor, std::move(task), launcher, std::move(stream.writer));
     return;
   }
   asio::co_spawn(executor, std::move(client),
                  [launcher, writer = std::move(stream.writer)](std::exception_ptr e) mutable {
-                   if (!e) return;
-                   report_handler_exception(launcher->hook, e);
-                   writer.close();
+                   if (e) report_and_close(*launcher, e, writer);
                  });
 }
 

@@ -26,7 +26,24 @@
 // cleanup_socket). Serving starts at once (is_serving() is true).
 //
 // Each accepted connection becomes a (StreamReader, StreamWriter) pair, and
-// `callback(reader, writer)` is co_spawned on the server's executor.
+// `callback(reader, writer)` is co_spawned on the server's executor (an
+// asio::awaitable), or run there as a sluice::Task, started from a posted
+// handler as co_spawn starts a coroutine. A Task handler costs only its
+// frame (no co_spawn or asio::awaitable frames): the lightest and fastest
+// way to serve with the Asio backend:
+//
+//   sluice::Task<void> echo(StreamReader reader, StreamWriter writer) {
+//     while (std::optional<std::string> line = co_await reader.next_line()) {
+//       writer.write(std::move(*line));
+//       co_await writer.drain();
+//     }
+//     writer.close();
+//   }
+//   Server server = start_server(io.get_executor(), echo, "127.0.0.1", 8888);
+//
+// A Task left waiting when the execution context is destroyed is not
+// destroyed (its frame leaks): end the connections first (close_clients() or
+// abort_clients(), then run the context until the handlers return).
 //
 // TLS (options.stream.ssl, a TlsContext::server() with its certificate
 // loaded; asyncio's start_server(ssl=...)): each accepted connection runs
@@ -92,6 +109,7 @@
 #include <optional>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <vector>
 
 #include <asio/any_io_executor.hpp>
@@ -103,11 +121,36 @@
 #include "backends/asio/options.h"
 #include "backends/asio/stream_reader.h"
 #include "backends/asio/stream_writer.h"
+#include "core/coro/task.h"
 
 namespace sluice::asio_backend {
 
-// The client callback: asyncio's client_connected_cb, as a coroutine.
-using ClientConnectedCallback = std::function<asio::awaitable<void>(StreamReader, StreamWriter)>;
+// ClientConnectedCallback: asyncio's client_connected_cb, as a coroutine:
+// either an asio::awaitable<void> (co_spawned, using the async_ forms) or a
+// sluice::Task<void> (core/coro/task.h, using the coroutine forms:
+// reader.readline(), writer.drain(); see stream_reader.h). Anything callable
+// as (StreamReader, StreamWriter) returning one of the two converts to it.
+class ClientConnectedCallback {
+ public:
+  using AwaitableCallback = std::function<asio::awaitable<void>(StreamReader, StreamWriter)>;
+  using TaskCallback = std::function<Task<void>(StreamReader, StreamWriter)>;
+
+  template <typename F>
+    requires std::is_invocable_r_v<asio::awaitable<void>, F&, StreamReader, StreamWriter>
+  ClientConnectedCallback(F f) : awaitable_(std::move(f)) {}  // NOLINT: implicit by design
+  template <typename F>
+    requires(std::is_invocable_r_v<Task<void>, F&, StreamReader, StreamWriter> &&
+             !std::is_invocable_r_v<asio::awaitable<void>, F&, StreamReader, StreamWriter>)
+  ClientConnectedCallback(F f) : task_(std::move(f)) {}  // NOLINT: implicit by design
+
+  // Exactly one of the two is set.
+  const AwaitableCallback& awaitable() const { return awaitable_; }
+  const TaskCallback& task() const { return task_; }
+
+ private:
+  AwaitableCallback awaitable_;
+  TaskCallback task_;
+};
 
 }  // namespace sluice::asio_backend
 

@@ -67,7 +67,8 @@
 //       co_await writer.drain();
 //     }
 //   }
-//   co_await asio_backend::async_run(echo(r, w), asio::use_awaitable);  // run_task.h
+//   start_server(io.get_executor(), echo, "127.0.0.1", 8888);  // server.h takes a Task
+//   co_await async_run(r.get_executor(), echo(r, w), asio::use_awaitable);  // run_task.h
 //
 // read(n), readline(), readexactly(n), readuntil(...) and next_line() have
 // the async_ forms' results and asyncio's rules; a result that is ready

@@ -27,7 +27,8 @@
 //   stream.h           Stream {reader, writer}; make_stream() for sockets
 //                      that are already connected (socketpair).
 //   open_connection.h  async_open_connection, async_open_unix_connection.
-//   server.h           start_server, start_unix_server, Server.
+//   server.h           start_server, start_unix_server, Server (the client
+//                      callback an asio::awaitable or a sluice::Task).
 //   options.h          StreamOptions (ssl, server_hostname, TLS timeouts),
 //                      ServerOptions, StartTlsOptions.
 //   endpoint.h         Endpoint (TCP or UNIX), to_string.

@@ -302,5 +302,61 @@ TEST(TaskFormsTest, ServerRunsATaskHandlerThroughAsyncRun) {
   server.close();
 }
 
+// start_server takes a Task handler as it is: no co_spawn, no
+// asio::awaitable around it.
+TEST(TaskFormsTest, ServerServesATaskHandlerDirectly) {
+  asio::io_context io(1);
+  Server server = start_server(
+      io.get_executor(),
+      [](StreamReader r, StreamWriter w) -> Task<void> {
+        while (std::optional<std::string> line = co_await r.next_line()) {
+          w.write(std::move(*line));
+          co_await w.drain();
+        }
+        w.close();
+      },
+      "127.0.0.1", 0);
+  const std::uint16_t port = std::get<asio::ip::tcp::endpoint>(server.sockets().front()).port();
+  run(io, [](std::uint16_t port) -> asio::awaitable<void> {
+    auto [r, w] = co_await async_open_connection(co_await asio::this_coro::executor,
+                                                 "127.0.0.1", port, use_awaitable);
+    w.write("one\ntwo\n");
+    EXPECT_EQ(co_await r.async_readline(use_awaitable), "one\n");
+    EXPECT_EQ(co_await r.async_readline(use_awaitable), "two\n");
+    w.write_eof();
+    EXPECT_EQ(co_await r.async_read(-1, use_awaitable), "");  // closed by the handler
+  }(port));
+  server.close();
+}
+
+TEST(TaskFormsTest, AnExceptionEscapingATaskHandlerIsReportedAndClosesItsConnection) {
+  asio::io_context io(1);
+  ServerOptions options;
+  std::vector<std::string> reported;
+  options.on_handler_exception = [&](std::exception_ptr e) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      reported.push_back(x.what());
+    }
+  };
+  Server server = start_server(
+      io.get_executor(),
+      [](StreamReader r, StreamWriter) -> Task<void> {
+        if (co_await r.readline() == "boom\n") throw std::runtime_error("boom");
+      },
+      "127.0.0.1", 0, options);
+  const std::uint16_t port = std::get<asio::ip::tcp::endpoint>(server.sockets().front()).port();
+  run(io, [](std::uint16_t port) -> asio::awaitable<void> {
+    auto [r, w] = co_await async_open_connection(co_await asio::this_coro::executor,
+                                                 "127.0.0.1", port, use_awaitable);
+    w.write("boom\n");
+    EXPECT_EQ(co_await r.async_read(-1, use_awaitable), "");  // EOF: closed
+  }(port));
+  EXPECT_EQ(reported, std::vector<std::string>{"boom"});
+  EXPECT_TRUE(server.is_serving());
+  server.close();
+}
+
 }  // namespace
 }  // namespace sluice::asio_backend

@@ -9,8 +9,8 @@
 // Built twice (bench/echo/BUILD.bazel): sluice_asio_echo_server runs the
 // handler as an asio::awaitable on the async_ forms (use_awaitable);
 // sluice_asio_task_echo_server (SLUICE_ECHO_TASK) runs the same handler as a
-// sluice::Task on the coroutine forms, through async_run, where a buffered
-// line is read without a trip through the scheduler.
+// sluice::Task on the coroutine forms (start_server takes it as it is),
+// where a buffered line is read without a trip through the scheduler.
 //
 //   sluice_asio_echo_server --host 127.0.0.1 --port P     (server_flags.h)
 
@@ -35,7 +35,7 @@ namespace {
 namespace sab = sluice::asio_backend;
 
 #ifdef SLUICE_ECHO_TASK
-sluice::Task<void> echo(sab::StreamReader reader, sab::StreamWriter writer) {
+sluice::Task<void> handle_echo(sab::StreamReader reader, sab::StreamWriter writer) {
   try {
     while (std::optional<std::string> line = co_await reader.next_line()) {
       writer.write(std::move(*line));
@@ -45,10 +45,6 @@ sluice::Task<void> echo(sab::StreamReader reader, sab::StreamWriter writer) {
     // a reset connection: it is over
   }
   writer.close();
-}
-
-asio::awaitable<void> handle_echo(sab::StreamReader reader, sab::StreamWriter writer) {
-  co_await sab::async_run(reader.get_executor(), echo(reader, writer), asio::use_awaitable);
 }
 #else
 asio::awaitable<void> handle_echo(sab::StreamReader reader, sab::StreamWriter writer) {
