@@ -48,28 +48,18 @@
 #include <asio/async_result.hpp>
 
 #include "backends/asio/internal/pending_handler.h"
+#include "backends/asio/internal/self_owned.h"
 #include "core/coro/task.h"
 
 namespace sluice::asio_backend {
 
 namespace asio_run_task_internal {
 
-// A coroutine that starts at once and frees itself when it ends; it owns
-// everything it uses (its parameters are by value).
-struct SelfOwned {
-  struct promise_type {
-    SelfOwned get_return_object() noexcept { return {}; }
-    std::suspend_never initial_suspend() noexcept { return {}; }
-    std::suspend_never final_suspend() noexcept { return {}; }
-    void return_void() noexcept {}
-    // run() catches everything the task throws; posting may throw
-    // std::bad_alloc only.
-    void unhandled_exception() noexcept { std::terminate(); }
-  };
-};
-
+// run: the task's driver (self-owned: it frees itself when the task ends;
+// it catches everything the task throws).
 template <typename Handler>
-SelfOwned run(asio::any_io_executor executor, Task<void> task, Handler handler) {
+asio_backend_internal::SelfOwned run(asio::any_io_executor executor, Task<void> task,
+                                     Handler handler) {
   // Work on both executors while the task runs (io_context::run() must not
   // return under it).
   auto io_work = asio_backend_internal::track_work(executor);

@@ -29,6 +29,7 @@
 #include <asio/steady_timer.hpp>
 
 #include "backends/asio/internal/intrusive_list.h"
+#include "backends/asio/internal/self_owned.h"
 #include "backends/asio/stream.h"
 
 namespace sluice::asio_backend_internal {
@@ -107,42 +108,11 @@ void report_and_close(const ClientLauncher& launcher, const std::exception_ptr& 
   writer.close();
 }
 
-// A Task handler's driver: a coroutine that owns its frame (it frees itself
-// when it ends) and everything it uses.
-struct SelfOwned {
-  struct promise_type {
-    SelfOwned get_return_object() noexcept { return {}; }
-    std::suspend_never initial_suspend() noexcept { return {}; }
-    std::suspend_never final_suspend() noexcept { return {}; }
-    void return_void() noexcept {}
-    void unhandled_exception() noexcept { std::terminate(); }  // run_task catches all
-  };
-};
-
-// Resumer: a posted resumption that owns the frame until it resumes it (a
-// context destroyed before it runs destroys the frame).
-struct Resumer {
-  std::coroutine_handle<> h;
-  explicit Resumer(std::coroutine_handle<> handle) : h(handle) {}
-  Resumer(Resumer&& other) noexcept : h(std::exchange(other.h, {})) {}
-  Resumer& operator=(Resumer&&) = delete;
-  ~Resumer() {
-    if (h) h.destroy();
-  }
-  void operator()() { std::exchange(h, {}).resume(); }
-};
-
-struct ResumeOn {
-  asio::any_io_executor executor;
-  bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> h) const { asio::post(executor, Resumer(h)); }
-  void await_resume() const noexcept {}
-};
-
+// run_task: a Task client callback's driver (it catches everything).
 SelfOwned run_task(asio::any_io_executor executor, Task<void> task,
                    std::shared_ptr<const ClientLauncher> launcher,
                    asio_backend::StreamWriter writer) {
-  co_await ResumeOn{executor};  // start from the executor, as co_spawn does
+  co_await ResumeOn{executor};  // from the loop, as co_spawn starts
   std::exception_ptr error;
   try {
     co_await task;
