@@ -56,21 +56,10 @@ void on_ready(Conn* c, bool writable) {
   if (!ok) drop(c);
 }
 
-int listen_on(const std::string& host, int port, int* bound_port) {
+int listen_on(const std::string& host, int port, int* bound) {
   sockaddr_storage ss{};
-  socklen_t len;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
-  const std::string h = host == "localhost" ? "127.0.0.1" : host;
-  if (inet_pton(AF_INET, h.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(static_cast<std::uint16_t>(port));
-    len = sizeof *v4;
-  } else if (inet_pton(AF_INET6, h.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(static_cast<std::uint16_t>(port));
-    len = sizeof *v6;
-  } else {
+  socklen_t len = 0;
+  if (!sluice::bench::numeric_address(host, port, &ss, &len)) {
     std::fprintf(stderr, "epoll_echo_server: --host must be a numeric address\n");
     return -1;
   }
@@ -81,8 +70,7 @@ int listen_on(const std::string& host, int port, int* bound_port) {
     std::fprintf(stderr, "epoll_echo_server: %s\n", std::strerror(errno));
     return -1;
   }
-  getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-  *bound_port = ntohs(ss.ss_family == AF_INET ? v4->sin_port : v6->sin6_port);
+  *bound = sluice::bench::bound_port(fd);
   return fd;
 }
 

@@ -24,6 +24,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "bench/echo/libevent_main.h"
 #include "bench/echo/server_flags.h"
 
 namespace {
@@ -50,49 +51,10 @@ void on_accept(evconnlistener* listener, evutil_socket_t fd, sockaddr*, int, voi
   bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
-void on_signal(evutil_socket_t, short, void* base) { event_base_loopbreak(static_cast<event_base*>(base)); }
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  const sluice::bench::ServerFlags flags = sluice::bench::parse_server_flags(argc, argv, "libevent_echo_server");
-  sockaddr_storage ss{};
-  int len;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
-  const std::string host = flags.host == "localhost" ? "127.0.0.1" : flags.host;
-  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(static_cast<std::uint16_t>(flags.port));
-    len = sizeof *v4;
-  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(static_cast<std::uint16_t>(flags.port));
-    len = sizeof *v6;
-  } else {
-    std::fprintf(stderr, "libevent_echo_server: --host must be a numeric address\n");
-    return 1;
-  }
-  event_base* base = event_base_new();
-  evconnlistener* listener =
-      evconnlistener_new_bind(base, on_accept, nullptr, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 4096,
-                              reinterpret_cast<sockaddr*>(&ss), len);
-  if (listener == nullptr) {
-    std::fprintf(stderr, "libevent_echo_server: %s\n", std::strerror(errno));
-    return 1;
-  }
-  event* sigint = evsignal_new(base, SIGINT, on_signal, base);
-  event* sigterm = evsignal_new(base, SIGTERM, on_signal, base);
-  event_add(sigint, nullptr);
-  event_add(sigterm, nullptr);
-  socklen_t slen = sizeof ss;
-  getsockname(evconnlistener_get_fd(listener), reinterpret_cast<sockaddr*>(&ss), &slen);
-  const int port = ntohs(ss.ss_family == AF_INET ? v4->sin_port : v6->sin6_port);
-  sluice::bench::announce(flags.host, port);
-  event_base_dispatch(base);
-  event_free(sigint);
-  event_free(sigterm);
-  evconnlistener_free(listener);
-  event_base_free(base);
-  return 0;
+  const sluice::bench::ServerFlags flags =
+      sluice::bench::parse_server_flags(argc, argv, "libevent_echo_server");
+  return sluice::bench::serve_on_libevent(flags, "libevent_echo_server", on_accept);
 }

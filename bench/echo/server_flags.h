@@ -6,11 +6,16 @@
 //   SERVER --host 127.0.0.1 --port P      (--port 0: any free port)
 //
 // and each prints "Serving on HOST:PORT" once listening, then serves until
-// SIGINT or SIGTERM.
+// SIGINT or SIGTERM. Also the address helpers the raw servers share.
 
 #ifndef SLUICE_BENCH_ECHO_SERVER_FLAGS_H_
 #define SLUICE_BENCH_ECHO_SERVER_FLAGS_H_
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -51,6 +56,38 @@ inline ServerFlags parse_server_flags(int argc, char** argv, const char* program
     std::exit(2);
   }
   return f;
+}
+
+// numeric_address: `host` ("localhost" or a numeric IPv4/IPv6 address) and
+// `port` as a socket address; false if `host` is not numeric.
+inline bool numeric_address(const std::string& host, int port, sockaddr_storage* ss,
+                            socklen_t* len) {
+  *ss = sockaddr_storage{};
+  auto* v4 = reinterpret_cast<sockaddr_in*>(ss);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(ss);
+  const std::string h = host == "localhost" ? "127.0.0.1" : host;
+  if (inet_pton(AF_INET, h.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<std::uint16_t>(port));
+    *len = sizeof *v4;
+    return true;
+  }
+  if (inet_pton(AF_INET6, h.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<std::uint16_t>(port));
+    *len = sizeof *v6;
+    return true;
+  }
+  return false;
+}
+
+// bound_port: the port a listening socket is bound to.
+inline int bound_port(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  return ntohs(ss.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&ss)->sin_port
+                                       : reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
 }
 
 // announce: the "Serving on HOST:PORT" line, flushed.
