@@ -39,18 +39,11 @@ asio::awaitable<void> echo(StreamReader reader, StreamWriter writer) {
   writer.close();
 }
 
-std::uint16_t port_of(const Endpoint& e) { return std::get<asio::ip::tcp::endpoint>(e).port(); }
-
 // One echo round trip; true if the line came back.
 asio::awaitable<bool> round_trip(Stream& s, std::string line) {
   s.writer.write(line);
   const std::string back = co_await s.reader.async_readline(use_awaitable);
   co_return back == line;
-}
-
-asio::awaitable<Stream> connect(std::string host, std::uint16_t port) {
-  auto ex = co_await asio::this_coro::executor;
-  co_return co_await async_open_connection(ex, host, port, use_awaitable);
 }
 
 TEST(ServerTest, EchoesLinesBetweenOpenConnectionAndStartServerOverIpv4) {
@@ -272,13 +265,7 @@ TEST(ServerTest, AHandlerExceptionClosesOnlyThatConnection) {
   asio::io_context io;
   ServerOptions options;
   std::vector<std::string> reported;
-  options.on_handler_exception = [&](std::exception_ptr e) {
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& x) {
-      reported.push_back(x.what());
-    }
-  };
+  options.on_handler_exception = record_what(reported);
   Server server = start_server(io.get_executor(), fragile, "127.0.0.1", 0, options);
   run(io, [](Server& server) -> asio::awaitable<void> {
     const std::uint16_t port = port_of(server.sockets().front());
@@ -315,13 +302,7 @@ TEST(ServerTest, ACallbackThatThrowsBeforeReturningItsCoroutineIsReportedAndClos
   asio::io_context io;
   ServerOptions options;
   std::vector<std::string> reported;
-  options.on_handler_exception = [&](std::exception_ptr e) {
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& x) {
-      reported.push_back(x.what());
-    }
-  };
+  options.on_handler_exception = record_what(reported);
   // Not a coroutine: it throws when called, before any coroutine exists.
   ClientConnectedCallback refuse = [](StreamReader, StreamWriter) -> asio::awaitable<void> {
     throw std::runtime_error("no coroutine");

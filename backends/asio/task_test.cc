@@ -289,10 +289,9 @@ TEST(TaskFormsTest, ServerRunsATaskHandlerThroughAsyncRun) {
             use_awaitable);
       },
       "127.0.0.1", 0);
-  const std::uint16_t port = std::get<asio::ip::tcp::endpoint>(server.sockets().front()).port();
+  const std::uint16_t port = port_of(server.sockets().front());
   run(io, [](std::uint16_t port) -> asio::awaitable<void> {
-    auto [r, w] = co_await async_open_connection(co_await asio::this_coro::executor,
-                                                 "127.0.0.1", port, use_awaitable);
+    auto [r, w] = co_await connect("127.0.0.1", port);
     w.write("one\ntwo\n");
     EXPECT_EQ(co_await r.async_readline(use_awaitable), "one\n");
     EXPECT_EQ(co_await r.async_readline(use_awaitable), "two\n");
@@ -316,10 +315,9 @@ TEST(TaskFormsTest, ServerServesATaskHandlerDirectly) {
         w.close();
       },
       "127.0.0.1", 0);
-  const std::uint16_t port = std::get<asio::ip::tcp::endpoint>(server.sockets().front()).port();
+  const std::uint16_t port = port_of(server.sockets().front());
   run(io, [](std::uint16_t port) -> asio::awaitable<void> {
-    auto [r, w] = co_await async_open_connection(co_await asio::this_coro::executor,
-                                                 "127.0.0.1", port, use_awaitable);
+    auto [r, w] = co_await connect("127.0.0.1", port);
     w.write("one\ntwo\n");
     EXPECT_EQ(co_await r.async_readline(use_awaitable), "one\n");
     EXPECT_EQ(co_await r.async_readline(use_awaitable), "two\n");
@@ -333,23 +331,16 @@ TEST(TaskFormsTest, AnExceptionEscapingATaskHandlerIsReportedAndClosesItsConnect
   asio::io_context io(1);
   ServerOptions options;
   std::vector<std::string> reported;
-  options.on_handler_exception = [&](std::exception_ptr e) {
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& x) {
-      reported.push_back(x.what());
-    }
-  };
+  options.on_handler_exception = record_what(reported);
   Server server = start_server(
       io.get_executor(),
       [](StreamReader r, StreamWriter) -> Task<void> {
         if (co_await r.readline() == "boom\n") throw std::runtime_error("boom");
       },
       "127.0.0.1", 0, options);
-  const std::uint16_t port = std::get<asio::ip::tcp::endpoint>(server.sockets().front()).port();
+  const std::uint16_t port = port_of(server.sockets().front());
   run(io, [](std::uint16_t port) -> asio::awaitable<void> {
-    auto [r, w] = co_await async_open_connection(co_await asio::this_coro::executor,
-                                                 "127.0.0.1", port, use_awaitable);
+    auto [r, w] = co_await connect("127.0.0.1", port);
     w.write("boom\n");
     EXPECT_EQ(co_await r.async_read(-1, use_awaitable), "");  // EOF: closed
   }(port));

@@ -12,12 +12,14 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
+#include <vector>
 
 #include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>
@@ -101,6 +103,31 @@ inline std::pair<Stream, Stream> unix_pair(asio::io_context& io, const StreamOpt
   asio::local::stream_protocol::socket x(io), y(io);
   asio::local::connect_pair(x, y);
   return {make_stream(std::move(x), a), make_stream(std::move(y), b)};
+}
+
+// port_of: the port of a TCP endpoint (e.g. server.sockets().front()).
+inline std::uint16_t port_of(const Endpoint& e) {
+  return std::get<asio::ip::tcp::endpoint>(e).port();
+}
+
+// connect: async_open_connection on the calling coroutine's executor.
+inline asio::awaitable<Stream> connect(std::string host, std::uint16_t port) {
+  auto ex = co_await asio::this_coro::executor;
+  co_return co_await async_open_connection(ex, host, port, asio::use_awaitable);
+}
+
+// record_what: a handler-exception hook that appends what() of each
+// reported exception to `out`.
+inline HandlerExceptionHook record_what(std::vector<std::string>& out) {
+  return [&out](std::exception_ptr e) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      out.push_back(x.what());
+    } catch (...) {
+      out.push_back("unknown exception");
+    }
+  };
 }
 
 // fd_count: open descriptors of this process.

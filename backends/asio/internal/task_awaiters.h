@@ -30,6 +30,7 @@
 #ifndef SLUICE_BACKENDS_ASIO_INTERNAL_TASK_AWAITERS_H_
 #define SLUICE_BACKENDS_ASIO_INTERNAL_TASK_AWAITERS_H_
 
+#include <cassert>
 #include <coroutine>
 #include <memory>
 #include <optional>
@@ -86,12 +87,11 @@ class ReadAwaiter {
   struct Resume {
     ReadAwaiter* self;
     void operator()(std::error_code ec, std::string data, std::optional<StreamError> error) {
+      // Every failure the core reports carries its StreamError; the only
+      // other one, a cancellation, is never asked for (no slot is given).
+      assert(error || !ec);
       if (error) {
         self->result_.emplace(std::move(*error));
-      } else if (ec) {
-        // Not the core's result (only a cancellation, which the awaiter
-        // never asks for, would come here): report it as a connection error.
-        self->result_.emplace(StreamError::connection(ec));
       } else {
         self->result_.emplace(std::move(data));
       }
